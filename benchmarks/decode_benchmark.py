@@ -1,0 +1,47 @@
+"""Decoding speed on the real clips of ../shared/ucf101_mini, every frame out at 299x299 RGB.
+
+(a) bare OpenCV loop, (b) vidnb.datasets.read_video on one thread, (c) the tf.data pipeline (padded_dataset) on all cores.
+Same clips, one run, repeated; prints frames/s and the ratios (b)/(a) and (c)/(b). The datasets chapter runs the same code.
+Usage: python benchmarks/decode_benchmark.py [--every 3] [--repeats 2]
+"""
+import argparse, os, time, warnings
+from pathlib import Path
+import cv2
+from vidnb.datasets import ucf101_splits, read_video, padded_dataset
+
+def bare_opencv(path, size=(299, 299)):
+    "Decode, resize and convert every frame, keeping nothing: the floor for one core"
+    cap, n = cv2.VideoCapture(str(path)), 0
+    while True:
+        ok, f = cap.read()
+        if not ok: break
+        cv2.cvtColor(cv2.resize(f, size, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB); n += 1
+    return n
+
+def frames_per_second(fn):
+    start = time.perf_counter(); n = fn(); return n / (time.perf_counter() - start)
+
+def decode_rates(clips, root):
+    "frames/s of readers (a), (b), (c) over `clips`"
+    paths = [Path(root)/v.path for v in clips]
+    readers = {"a": lambda: sum(bare_opencv(p) for p in paths),
+               "b": lambda: sum(len(read_video(p, 299)) for p in paths),
+               "c": lambda: sum(int(b["mask"].numpy().sum()) for b, _ in padded_dataset(clips, root, size=299, batch_size=1))}
+    return {k: frames_per_second(f) for k, f in readers.items()}
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(); ap.add_argument("--every", type=int, default=3); ap.add_argument("--repeats", type=int, default=2)
+    args = ap.parse_args()
+    shared = Path(__file__).resolve().parents[2]/"shared"
+    if not (shared/"ucf101_mini").exists(): raise SystemExit(f"{shared/'ucf101_mini'} not found: nothing to measure")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mini = ucf101_splits(shared/"ucfTrainTestlist", root=shared/"ucf101_mini")
+    clips = (mini.train + mini.val)[::args.every]
+    decode_rates(clips[:2], mini.root)   # warm-up
+    print(f"{len(clips)} clips, {sum(bare_opencv(mini.root/v.path, (8, 8)) for v in clips)} frames, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    for r in range(args.repeats):
+        rates = decode_rates(clips, mini.root)
+        print(f"run {r+1}: (a) {rates['a']:6.0f}  (b) {rates['b']:6.0f}  (c) {rates['c']:6.0f} frames/s   "
+              f"(b)/(a) = {rates['b']/rates['a']:.0%}   (c)/(b) = {rates['c']/rates['b']:.2f}x")

@@ -1,0 +1,92 @@
+"Datasets outside the notebook: the vidnb_info command, the real UCF-101 clips and lists, and decoding cost"
+import json, warnings
+import numpy as np, cv2, pytest
+from conftest import SHARED, needs_shared, run_cli
+from vidnb.datasets import *
+
+def test_vidnb_info_on_synthetic(synthetic_tiny):
+    r = run_cli("vidnb_info", synthetic_tiny, "--as_json")
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)
+    assert s["classes"] == SYNTHETIC_CLASSES and s["leaks"] == {} and s["videos"]["test"] == 56
+
+def test_vidnb_info_without_root_writes_the_builtin_data(tmp_path):
+    r = run_cli("vidnb_info", "--size", "tiny", "--dest", tmp_path/"syn", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "group leakage: none" in r.stdout and (tmp_path/"syn"/"classInd.txt").exists()
+
+def test_vidnb_info_bad_root_is_one_clear_line(tmp_path):
+    r = run_cli("vidnb_info", tmp_path/"nowhere")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "nowhere: data folder not found" in r.stderr
+
+def test_vidnb_info_reports_leakage(tmp_path, synthetic_tiny):
+    "A list that puts a test group into training is caught and the command exits 1"
+    import shutil
+    lists = tmp_path/"lists"; shutil.copytree(synthetic_tiny, lists, ignore=shutil.ignore_patterns("*.avi"))
+    test = (lists/"testlist01.txt").read_text().splitlines()
+    leaked = test[0].split("/")[1].replace("_c01", "_c02")  # same group, a clip that does not exist: left out as missing
+    (lists/"trainlist01.txt").write_text((lists/"trainlist01.txt").read_text() + f"{test[1]} 1\r\n")
+    r = run_cli("vidnb_info", synthetic_tiny, "--lists", lists)
+    assert r.returncode == 1 and "GROUP LEAKAGE" in r.stdout, r.stdout + r.stderr
+
+def test_folder_of_videos_with_group_rule(tmp_path, synthetic_tiny):
+    "A plain class-folder layout: default one group per video; ucf_group keeps UCF groups together"
+    import shutil
+    root = tmp_path/"mine"
+    for c in SYNTHETIC_CLASSES[:2]: shutil.copytree(synthetic_tiny/c, root/c)
+    videos, classes = video_folder(root)
+    assert classes == sorted(SYNTHETIC_CLASSES[:2]) and len({v.group for v in videos}) == len(videos)
+    sp = folder_splits(root, group_rule=ucf_group, seed=3)
+    assert sp.leaks() == {} and len(sp.train) + len(sp.val) + len(sp.test) == len(videos)
+    with pytest.raises(ValueError, match="no folder for class"): video_folder(root, classes=["Nope"])
+
+@needs_shared
+def test_real_lists_every_split_group_disjoint():
+    for split, (n_train, n_test) in {1: (9537, 3783), 2: (9586, 3734), 3: (9624, 3696)}.items():
+        sp = ucf101_splits(SHARED/"ucfTrainTestlist", split=split)
+        assert (len(sp.train) + len(sp.val), len(sp.test)) == (n_train, n_test)
+        assert sp.leaks() == {}
+        assert 0.08 < len(sp.val) / n_train < 0.12
+        tests = {int(v.group[-2:]) for v in sp.test}
+        assert tests == set(range(7 * split - 6, 7 * split + 1))
+    hs = [v for v in ucf101_splits(SHARED/"ucfTrainTestlist").test if v.class_name == "HandstandPushups"]
+    assert hs and hs[0].path.startswith("HandstandPushups/v_HandStandPushups_")
+
+@needs_shared
+def test_ucf101_mini_loads_as_subset_with_one_warning():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sp = ucf101_splits(SHARED/"ucfTrainTestlist", root=SHARED/"ucf101_mini")
+    assert len(caught) == 1 and "missing" in str(caught[0].message)
+    assert sp.classes == ["Archery", "BasketballDunk", "HorseRace", "PlayingPiano", "PlayingViolin", "Surfing"]
+    assert len(sp.train) + len(sp.val) == 216 and sp.test == [] and sp.leaks() == {}
+    assert {v.label for v in sp.val} == set(range(6))
+    explicit = ucf101_splits(SHARED/"ucfTrainTestlist", root=SHARED/"ucf101_mini", classes=["Surfing", "Archery"])
+    assert explicit.classes == ["Archery", "Surfing"] and len(explicit.train) + len(explicit.val) == 72
+
+@needs_shared
+def test_vidnb_info_on_ucf101_mini():
+    r = run_cli("vidnb_info", SHARED/"ucf101_mini", "--lists", SHARED/"ucfTrainTestlist")
+    assert r.returncode == 0, r.stderr
+    assert "6 classes" in r.stdout and "group leakage: none" in r.stdout and "missing" in r.stderr
+
+class CountingCapture:
+    "cv2.VideoCapture that counts the frames it decodes"
+    decoded, original = 0, cv2.VideoCapture
+    def __init__(self, *a): self.cap = CountingCapture.original(*a)
+    def grab(self): CountingCapture.decoded += 1; return self.cap.grab()
+    def read(self): CountingCapture.decoded += 1; return self.cap.read()
+    def __getattr__(self, k): return getattr(self.cap, k)
+
+def test_a_window_decodes_only_what_it_needs(tmp_path, monkeypatch):
+    from vidnb.datasets import _write_avi
+    path = tmp_path/"long.avi"
+    _write_avi(path, [np.full((16, 16, 3), i % 200, np.uint8) for i in range(500)])
+    full = read_video(path)
+    monkeypatch.setattr(cv2, "VideoCapture", CountingCapture)
+    for start in (50, 400):
+        CountingCapture.decoded = 0
+        window = read_video(path, frames=range(start, start + 100))
+        np.testing.assert_array_equal(window, full[start:start + 100])
+        assert CountingCapture.decoded <= min(start, SEEK_AFTER) + 100, (start, CountingCapture.decoded)

@@ -1,0 +1,41 @@
+"The repository keeps its promises: README in sync, notebooks clean and exported, both Quarto configs agree"
+import json, re, shutil, subprocess, sys, filecmp
+from pathlib import Path
+import pytest
+from conftest import REPO
+
+def test_readme_in_sync_with_index():
+    r = subprocess.run([sys.executable, str(REPO/"tools"/"make_readme.py"), "--check"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+def test_readme_gives_exactly_two_commands():
+    blocks = re.findall(r"```sh\n(.*?)```", (REPO/"README.md").read_text(), re.S)
+    assert len(blocks) == 2, blocks
+    install_run, install_test = (b.strip() for b in blocks)
+    assert "pip install -e ." in install_run and "vidnb_" in install_run
+    assert 'pip install -e ".[dev]"' in install_test and "nbdev_test" in install_test and "pytest tests" in install_test
+    assert install_test in (REPO/".ci"/"run").read_text(), ".ci/run must run the README's test command"
+
+def _sidebar(path, prefix=""):
+    text = path.read_text()
+    entries = re.findall(r"^\s*-\s+(\S+\.ipynb)\s*$", text, re.M)
+    return [e[len(prefix):] if e.startswith(prefix) else e for e in entries]
+
+def test_quarto_configs_agree_and_list_every_chapter():
+    nbdev_side, top_side = _sidebar(REPO/"nbs"/"_quarto.yml"), _sidebar(REPO/"_quarto.yml", "nbs/")
+    assert nbdev_side == top_side
+    chapters = sorted(p.name for p in (REPO/"nbs").glob("*.ipynb") if p.name != "index.ipynb")
+    assert nbdev_side == ["index.ipynb"] + chapters
+
+def test_notebooks_are_clean_and_exported(tmp_path):
+    "What nbdev's own CI checks: nbdev_clean and nbdev_export change nothing"
+    work = tmp_path/"repo"
+    shutil.copytree(REPO, work, ignore=shutil.ignore_patterns(".git", ".venv", "_proc", "_docs", "*.egg-info", "__pycache__"))
+    bin_ = Path(sys.executable).parent
+    for cmd in ("nbdev_clean", "nbdev_export"):
+        exe = str(bin_/cmd) if (bin_/cmd).exists() else cmd
+        r = subprocess.run([exe], cwd=work, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+    changed = [p.relative_to(work) for p in list((work/"nbs").glob("*.ipynb")) + list((work/"vidnb").glob("*.py"))
+               if not filecmp.cmp(p, REPO/p.relative_to(work), shallow=False)]
+    assert not changed, f"nbdev_clean/nbdev_export changed {changed}: run them and commit"
