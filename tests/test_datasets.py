@@ -80,9 +80,9 @@ class CountingCapture:
     def __getattr__(self, k): return getattr(self.cap, k)
 
 def test_a_window_decodes_only_what_it_needs(tmp_path, monkeypatch):
-    from vidnb.datasets import _write_avi
+    from vidnb.datasets import write_video
     path = tmp_path/"long.avi"
-    _write_avi(path, [np.full((16, 16, 3), i % 200, np.uint8) for i in range(500)])
+    write_video(path, [np.full((16, 16, 3), i % 200, np.uint8) for i in range(500)])
     full = read_video(path)
     monkeypatch.setattr(cv2, "VideoCapture", CountingCapture)
     for start in (50, 400):
