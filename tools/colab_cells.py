@@ -22,7 +22,8 @@ def cells_for(nb_name):
              "# In Colab or a fresh Jupyter: install vidnb when it is missing. TensorFlow uses a GPU by itself when the\n"
              "# runtime has one (Colab: Runtime > Change runtime type > GPU); this prints what it found.\n"
              "try: import vidnb\n"
-             f"except ImportError: %pip install -q \"vidnb[dev] @ git+{s['git_url']}\"\n"
+             "except ImportError:\n"
+             f"    %pip install -q \"vidnb[dev] @ git+{s['git_url']}\"\n"
              "import tensorflow as tf\n"
              "print(\"GPU:\", [d.name for d in tf.config.list_physical_devices(\"GPU\")] or \"none, running on the CPU\")")
     return [{"cell_type": "markdown", "metadata": {}, "source": badge},
