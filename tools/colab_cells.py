@@ -31,9 +31,12 @@ def cells_for(nb_name):
 
 def add_cells(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
+    wanted = [c["source"] for c in cells_for(path.name)]
+    if ["".join(c["source"]) for c in nb["cells"][1:3]] == wanted: return False   # already there: keep ids and outputs
     cells = [c for c in nb["cells"] if not any(m in "".join(c["source"]) for m in MARKS)]
     nb["cells"] = cells[:1] + cells_for(path.name) + cells[1:]     # right after the title cell
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return True
 
 if __name__ == "__main__":
-    for p in sorted((ROOT/"nbs").glob("[0-9]*.ipynb")): add_cells(p); print("colab cells:", p.name)
+    for p in sorted((ROOT/"nbs").glob("[0-9]*.ipynb")): print("colab cells:", p.name, "added" if add_cells(p) else "already there")
