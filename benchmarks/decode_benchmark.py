@@ -1,11 +1,14 @@
 """Decoding speed on the real clips of ../shared/ucf101_mini, every frame out at 299x299 RGB.
 
-(a) bare OpenCV loop, (b) vidnb.datasets.read_video on one thread, (c) the tf.data pipeline (padded_dataset) on all cores.
-Same clips, one run, repeated; prints frames/s and the ratios (b)/(a) and (c)/(b). The datasets chapter runs the same code.
-Usage: python benchmarks/decode_benchmark.py [--every 3] [--repeats 2]
+(a) bare OpenCV loop, (b) vidnb.datasets.read_video on one thread, (c) the tf.data pipeline (padded_dataset) on all cores,
+and, for reference, (t) read_video in a pool of one Python thread per core: what these cores give at best.
+OpenCV's own thread pool (used by cv2.resize) is set to --opencv-threads (default 1, so that (a) and (b) are single-threaded).
+Same clips, one run, repeated; prints frames/s and the ratios (b)/(a), (c)/(b) and (t)/(b). The datasets chapter runs the same code.
+Usage: python benchmarks/decode_benchmark.py [--every 3] [--repeats 2] [--opencv-threads 1]
 """
 import argparse, os, time, warnings
 from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
 import cv2
 from vidnb.datasets import ucf101_splits, read_video, padded_dataset
 
@@ -26,12 +29,15 @@ def decode_rates(clips, root):
     paths = [Path(root)/v.path for v in clips]
     readers = {"a": lambda: sum(bare_opencv(p) for p in paths),
                "b": lambda: sum(len(read_video(p, 299)) for p in paths),
-               "c": lambda: sum(int(b["mask"].numpy().sum()) for b, _ in padded_dataset(clips, root, size=299, batch_size=1))}
+               "c": lambda: sum(int(b["mask"].numpy().sum()) for b, _ in padded_dataset(clips, root, size=299, batch_size=1)),
+               "t": lambda: sum(len(f) for f in ThreadPoolExecutor(os.cpu_count()).map(lambda p: read_video(p, 299), paths))}
     return {k: frames_per_second(f) for k, f in readers.items()}
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(); ap.add_argument("--every", type=int, default=3); ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--opencv-threads", type=int, default=1)
     args = ap.parse_args()
+    cv2.setNumThreads(args.opencv_threads)
     shared = Path(__file__).resolve().parents[2]/"shared"
     if not (shared/"ucf101_mini").exists(): raise SystemExit(f"{shared/'ucf101_mini'} not found: nothing to measure")
     with warnings.catch_warnings():
@@ -39,9 +45,9 @@ if __name__ == "__main__":
         mini = ucf101_splits(shared/"ucfTrainTestlist", root=shared/"ucf101_mini")
     clips = (mini.train + mini.val)[::args.every]
     decode_rates(clips[:2], mini.root)   # warm-up
-    print(f"{len(clips)} clips, {sum(bare_opencv(mini.root/v.path, (8, 8)) for v in clips)} frames, {os.cpu_count()} cores, "
+    print(f"{len(clips)} clips, {sum(bare_opencv(mini.root/v.path, (8, 8)) for v in clips)} frames, {os.cpu_count()} cores, OpenCV threads {cv2.getNumThreads()}, "
           f"load average {os.getloadavg()[0]:.1f}")
     for r in range(args.repeats):
         rates = decode_rates(clips, mini.root)
-        print(f"run {r+1}: (a) {rates['a']:6.0f}  (b) {rates['b']:6.0f}  (c) {rates['c']:6.0f} frames/s   "
-              f"(b)/(a) = {rates['b']/rates['a']:.0%}   (c)/(b) = {rates['c']/rates['b']:.2f}x")
+        print(f"run {r+1}: (a) {rates['a']:6.0f}  (b) {rates['b']:6.0f}  (c) {rates['c']:6.0f}  (t) {rates['t']:6.0f} frames/s   "
+              f"(b)/(a) = {rates['b']/rates['a']:.0%}   (c)/(b) = {rates['c']/rates['b']:.2f}x   (t)/(b) = {rates['t']/rates['b']:.2f}x")
