@@ -31,6 +31,8 @@ def test_every_saved_figure_is_on_its_page(site):
         nb = _notebook(page[:-5] + ".ipynb")
         figures = sum("image/png" in o.get("data", {}) for c in nb["cells"] if c["cell_type"] == "code"
                       and not re.search(r"^#\s*\|\s*hide", "".join(c["source"]), re.M) for o in c.get("outputs", []))
+        figures += sum(len(re.findall(r"!\[[^\]]*\]\((?!https?:)[^)]+\.png\)", "".join(c["source"])))
+                       for c in nb["cells"] if c["cell_type"] == "markdown")      # images of nbs/images, embedded
         shown = len(re.findall(r'<img[^>]*\ssrc="data:image/png', text))
         assert shown >= figures, f"{page}: {figures} figures saved, {shown} shown"
 

@@ -16,6 +16,16 @@ def test_readme_gives_exactly_two_commands():
     assert 'pip install -e ".[dev]"' in install_test and "nbdev_test" in install_test and "pytest tests" in install_test
     assert install_test in (REPO/".ci"/"run").read_text(), ".ci/run must run the README's test command"
 
+def test_readme_main_command_is_a_declared_console_script():
+    main = re.findall(r"```sh\n(.*?)```", (REPO/"README.md").read_text(), re.S)[0]
+    command = re.search(r"(vidnb_\w+)", main).group(1)
+    assert re.search(rf"console_scripts\s*=.*(?<!\S){command}=vidnb\.", (REPO/"settings.ini").read_text()), command
+
+def test_readme_links_and_images_exist():
+    targets = re.findall(r"\]\((?!https?:|#)([^)\s]+)\)", (REPO/"README.md").read_text())
+    assert any(t.endswith(".png") for t in targets), "the README shows no figure"
+    assert [t for t in targets if not (REPO/t).exists()] == []
+
 def _sidebar(path, prefix=""):
     text = path.read_text()
     entries = re.findall(r"^\s*-\s+(\S+\.ipynb)\s*$", text, re.M)

@@ -37,7 +37,8 @@ def to_html(nb, name, pages, title, description):
     nb = nbformat.reads(json.dumps({**nb, "cells": cells}), as_version=4)   # joins multi-line strings
     exporter = HTMLExporter(template_name="lab")
     exporter.exclude_input_prompt = exporter.exclude_output_prompt = True
-    body, _ = exporter.from_notebook_node(nb)
+    exporter.embed_images = True                                   # markdown images (nbs/images/...) inline, as data URIs
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"path": str(ROOT/"nbs")}})
     body = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)} – vidnb</title>", body, flags=re.S)
     current = ' class="current"'
     nav = "".join(f'<li><a href="{p[:-6]}.html"{current if p == name else ""}>{html.escape(t)}</a></li>' for p, t in pages)

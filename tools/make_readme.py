@@ -28,7 +28,8 @@ def readme_text(nb_path=ROOT/"nbs"/"index.ipynb") -> str:
     parts = []
     for cell in nb["cells"]:
         src = _text(cell["source"])
-        if cell["cell_type"] == "markdown": parts.append(src.strip()); continue
+        if cell["cell_type"] == "markdown":   # links and images relative to nbs/ become relative to the repository root
+            parts.append(re.sub(r"\]\((?!https?:|#)([^)]+)\)", r"](nbs/\1)", src.strip())); continue
         if cell["cell_type"] != "code": continue
         lines = src.splitlines()
         directives = " ".join(l for l in lines if DIRECTIVE.match(l))
