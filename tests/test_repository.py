@@ -49,3 +49,7 @@ def test_notebooks_are_clean_and_exported(tmp_path):
     changed = [p.relative_to(work) for p in list((work/"nbs").glob("*.ipynb")) + list((work/"vidnb").glob("*.py"))
                if not filecmp.cmp(p, REPO/p.relative_to(work), shallow=False)]
     assert not changed, f"nbdev_clean/nbdev_export changed {changed}: run them and commit"
+
+def test_notebooks_stay_small():
+    sizes = {p.name: p.stat().st_size for p in (REPO/"nbs").glob("*.ipynb")}
+    assert {n: s for n, s in sizes.items() if s > 3_000_000} == {}, "a notebook is over 3 MB: keep the outputs that teach"
