@@ -9,7 +9,9 @@ def test_readme_in_sync_with_index():
     assert r.returncode == 0, r.stdout + r.stderr
 
 def test_readme_gives_exactly_two_commands():
-    blocks = re.findall(r"```sh\n(.*?)```", (REPO/"README.md").read_text(), re.S)
+    text = (REPO/"README.md").read_text()
+    assert text.count("```") == 4, "the README's only code blocks are the two commands (others would hide them)"
+    blocks = re.findall(r"```sh\n(.*?)```", text, re.S)
     assert len(blocks) == 2, blocks
     install_run, install_test = (b.strip() for b in blocks)
     assert "pip install -e ." in install_run and "vidnb_" in install_run

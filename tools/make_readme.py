@@ -3,7 +3,7 @@
 Usage: python tools/make_readme.py          # regenerate README.md
        python tools/make_readme.py --check  # exit 1 if README.md is out of date with nbs/index.ipynb
 """
-import json, re, sys
+import json, posixpath, re, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +29,8 @@ def readme_text(nb_path=ROOT/"nbs"/"index.ipynb") -> str:
     for cell in nb["cells"]:
         src = _text(cell["source"])
         if cell["cell_type"] == "markdown":   # links and images relative to nbs/ become relative to the repository root
-            parts.append(re.sub(r"\]\((?!https?:|#)([^)]+)\)", r"](nbs/\1)", src.strip())); continue
+            parts.append(re.sub(r"\]\((?!https?:|#)([^)]+)\)", lambda m: f"]({posixpath.normpath('nbs/' + m[1])})", src.strip()))
+            continue
         if cell["cell_type"] != "code": continue
         lines = src.splitlines()
         directives = " ".join(l for l in lines if DIRECTIVE.match(l))
