@@ -97,15 +97,10 @@ def compile_variant(model:keras.Model,  # a ConvGRU or GRU head
                     variant:str="scratch", # whose optimiser and learning rate to use (Table 6.1)
                     optimizer:str|None=None, learning_rate:float|None=None, # overrides: "adam" or "sgd", a rate
                    ) -> keras.Model:
-    "Compile with the variant's optimiser (thesis Table 6.1), sparse cross-entropy, top-1 and (over 5 classes) top-5"
+    "Compile with the variant's optimiser (thesis Table 6.1), as `spatial.compile_classifier` does"
     v = _variant(variant)
     lr, kind = learning_rate or v["learning_rate"], optimizer or v["optimizer"]
-    if kind not in ("adam", "sgd"): raise ValueError(f"optimizer must be 'adam' or 'sgd', got {kind!r}")
-    metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-    if head_layers(model)[2].units > 5: metrics.append(keras.metrics.SparseTopKCategoricalAccuracy(5, name="top5"))
-    model.compile(optimizer=keras.optimizers.Adam(lr) if kind == "adam" else keras.optimizers.SGD(lr),
-                  loss="sparse_categorical_crossentropy", metrics=metrics)
-    return model
+    return spatial.compile_classifier(model, kind, lr)
 
 # %% ../nbs/05_convgru.ipynb #5ad7cf86
 @keras.saving.register_keras_serializable(package="vidnb")

@@ -528,14 +528,6 @@ def _phase_settings(model:str, phase:str, s:dict) -> dict:
     pick = lambda k: s[f"pretrain_{k}"] if first else s[k]
     return dict(epochs=pick("epochs"), optimizer=pick("optimizer"), learning_rate=pick("learning_rate"))
 
-def _compile(model:keras.Model, optimizer:str, learning_rate:float) -> keras.Model:
-    "Compile with the phase's optimiser, sparse cross-entropy, top-1 and top-5 accuracy"
-    n_classes = model.output_shape[-1]
-    opt = keras.optimizers.Adam(learning_rate) if optimizer == "adam" else keras.optimizers.SGD(learning_rate)
-    model.compile(optimizer=opt, loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy", keras.metrics.SparseTopKCategoricalAccuracy(min(5, n_classes), name="top5")])
-    return model
-
 def _weights_arg(spec:ModelSpec, s:dict):
     "The backbone weights a row starts from: ImageNet (or a local file) for pretrained rows, random otherwise"
     return s["weights"] if spec.pretrained else None
@@ -563,7 +555,7 @@ def build_model(model:str, phase:str, s:dict, n_classes:int,
                                       input_size=s["input_size"], units=s["units"], compile=False)
         if start_from: net.load_weights(start_from)
         if phase == "finetuned": _freeze_batchnorm(net)
-    return _compile(net, p["optimizer"], p["learning_rate"])
+    return spatial.compile_classifier(net, p["optimizer"], p["learning_rate"])
 
 # %% ../nbs/06_experiments.ipynb #a7a86b6a
 def _frame_hw(s:dict) -> tuple[int, int]:
@@ -778,7 +770,7 @@ def train(model:str,                     # a name in `MODELS`
             net = build_model(model, phase, s, n, start_from)
             target = (convgru_chapter.gru_head(n, cache.feature_dim, s["units"], per_frame=True, layers=convgru_chapter.head_layers(net))
                       if frozen else net)
-            if frozen: _compile(target, **{k: v for k, v in _phase_settings(model, phase, s).items() if k != "epochs"})
+            if frozen: spatial.compile_classifier(target, **{k: v for k, v in _phase_settings(model, phase, s).items() if k != "epochs"})
         pipeline = partial(_cached_pipeline, cache) if frozen else PIPELINES[spec.kind]
         train_ds = distribute(strategy, pipeline(data.root, s, True), data.train, s["batch_size"])
         stop_ds = distribute(strategy, pipeline(data.root, s, False), data.stop, s["batch_size"])

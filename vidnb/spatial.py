@@ -15,10 +15,10 @@ import tensorflow as tf
 # %% auto #0
 __all__ = ['BACKBONES', 'IMAGENET_BGR_MEAN', 'MOBILENET_URL', 'REGIMES', 'BackboneSpec', 'backbone_input_size', 'feature_dim',
            'CaffePreprocess', 'preprocessing_layers', 'WeightsUnavailableError', 'load_backbone_weights',
-           'mobilenet_weights_file', 'backbone', 'base_network', 'parameter_counts', 'Regime', 'frame_classifier',
-           'finetune', 'fit_frames', 'train_regime', 'classify_frames', 'FramePredictions', 'predict_frames',
-           'evaluate_videos', 'gradcam_heatmap', 'overlay_heatmap', 'plot_gradcam', 'compare_precision',
-           'end_to_end_throughput']
+           'mobilenet_weights_file', 'backbone', 'base_network', 'parameter_counts', 'Regime', 'compile_classifier',
+           'frame_classifier', 'finetune', 'fit_frames', 'train_regime', 'classify_frames', 'FramePredictions',
+           'predict_frames', 'evaluate_videos', 'gradcam_heatmap', 'overlay_heatmap', 'plot_gradcam',
+           'compare_precision', 'end_to_end_throughput']
 
 # %% ../nbs/03_spatial.ipynb #d2bdf924
 class BackboneSpec(NamedTuple):
@@ -212,10 +212,16 @@ REGIMES = {
 
 _backbone_model = backbone   # `frame_classifier` has an argument called `backbone`
 
-def _compile(model, optimizer, learning_rate, n_classes):
-    opt = keras.optimizers.Adam(learning_rate) if optimizer == "adam" else keras.optimizers.SGD(learning_rate)
+def compile_classifier(model:keras.Model,    # a model ending in class probabilities
+                       optimizer:str="adam", # "adam" or "sgd"
+                       learning_rate:float=1e-3,
+                       momentum:float=0.0,   # SGD only
+                      ) -> keras.Model:
+    "Compile with Adam or SGD, sparse cross-entropy, top-1 and top-5 accuracy (top-k, k = the classes, when fewer than 5)"
+    if optimizer not in ("adam", "sgd"): raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
+    opt = keras.optimizers.Adam(learning_rate) if optimizer == "adam" else keras.optimizers.SGD(learning_rate, momentum=momentum)
     model.compile(optimizer=opt, loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy", keras.metrics.SparseTopKCategoricalAccuracy(k=min(5, n_classes), name="top5")])
+                  metrics=["accuracy", keras.metrics.SparseTopKCategoricalAccuracy(min(5, model.output_shape[-1]), name="top5")])
     return model
 
 def frame_classifier(n_classes:int,            # classes of the dataset
@@ -251,7 +257,7 @@ def frame_classifier(n_classes:int,            # classes of the dataset
     probs = keras.layers.Activation("softmax", dtype="float32", name="probs")(x)
     model = keras.Model(frames, probs, name=f"{backbone}_{regime}")
     r = REGIMES["pretrained" if regime == "finetuned" else regime]
-    _compile(model, r.optimizer, learning_rate or r.learning_rate, n_classes)
+    compile_classifier(model, r.optimizer, learning_rate or r.learning_rate)
     if regime == "finetuned": finetune(model, unfreeze_after, learning_rate or REGIMES["finetuned"].learning_rate)
     return model
 
@@ -280,9 +286,7 @@ def finetune(model:keras.Model,            # a classifier (usually trained in th
         if isinstance(layer, keras.Model): layer.trainable = True          # sets every nested layer trainable ...
     for i, layer in enumerate(base.layers):                                 # ... then freeze what stays frozen
         layer.trainable = i >= start and not isinstance(layer, keras.layers.BatchNormalization)
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate, momentum=momentum), loss=model.loss,
-                  metrics=["accuracy", keras.metrics.SparseTopKCategoricalAccuracy(k=min(5, model.output.shape[-1]), name="top5")])
-    return model
+    return compile_classifier(model, "sgd", learning_rate, momentum)
 
 # %% ../nbs/03_spatial.ipynb #a9e51964
 def fit_frames(model:keras.Model,
