@@ -35,7 +35,13 @@ class LastStep(keras.layers.Layer):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
-    def call(self, inputs): return inputs[:, -1]
+    def call(self, inputs, mask=None):
+        if mask is None: return inputs[:, -1]
+        # the last *real* step: cuDNN's GRU (GPU) writes zeros at padded steps instead of repeating the last output
+        real = keras.ops.cast(mask, inputs.dtype)
+        seen = keras.ops.cumsum(real, axis=1)
+        last = real * keras.ops.cast(keras.ops.equal(seen, seen[:, -1:]), inputs.dtype)
+        return keras.ops.sum(inputs * last[..., None], axis=1)
     def compute_mask(self, inputs, mask=None): return None
     def compute_output_shape(self, shape): return (shape[0], shape[2])
 

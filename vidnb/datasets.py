@@ -511,7 +511,7 @@ def _decoded(videos, root, size, length, stride, shuffle, seed, log):
     load = _loader(paths, size, length, stride, log)
     ds = tf.data.Dataset.from_tensor_slices((np.arange(len(videos)), labels))
     if shuffle: ds = ds.shuffle(len(videos), seed=seed, reshuffle_each_iteration=True)
-    rand = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+    rand = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=shuffle)   # fixed windows when not shuffling
     def decode(pair, r):
         i, y = pair
         frames, ok = tf.numpy_function(load, [i, r], [tf.uint8, tf.bool], stateful=True)
