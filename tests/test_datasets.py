@@ -90,3 +90,37 @@ def test_a_window_decodes_only_what_it_needs(tmp_path, monkeypatch):
         window = read_video(path, frames=range(start, start + 100))
         np.testing.assert_array_equal(window, full[start:start + 100])
         assert CountingCapture.decoded <= min(start, SEEK_AFTER) + 100, (start, CountingCapture.decoded)
+
+class MisreportingCapture:
+    "A capture whose header misstates the frame count by `shift` frames"
+    shift = 0
+    def __init__(self, cap): self.cap = cap
+    def get(self, prop): return self.cap.get(prop) + (self.shift if prop == cv2.CAP_PROP_FRAME_COUNT else 0)
+    def __getattr__(self, name): return getattr(self.cap, name)
+
+@pytest.mark.parametrize("shift", [-7, 2])
+def test_padded_batches_survive_headers_that_misstate_the_length(synthetic_tiny, monkeypatch, shift):
+    "Frames beyond a short header grow the batch; a header a few frames long leaves no trailing padding"
+    import vidnb.datasets as datasets
+    syn = synthetic_splits(synthetic_tiny)
+    videos = syn.test[:3]
+    truth = [read_video(syn.root/v.path, 24) for v in videos]
+    opened = datasets._open_video
+    monkeypatch.setattr(datasets, "_open_video", lambda path, threads=None: MisreportingCapture(opened(path, threads)))
+    MisreportingCapture.shift = shift
+    (batch, labels), = padded_dataset(videos, syn.root, size=24, batch_size=3)
+    assert batch["frames"].shape[1] == max(map(len, truth))
+    assert list(batch["mask"].numpy().sum(1)) == list(map(len, truth))
+    for row, frames in zip(batch["frames"].numpy(), truth):
+        np.testing.assert_array_equal(row[:len(frames)], frames)
+        assert not row[len(frames):].any()
+    assert list(labels.numpy()) == [v.label for v in videos]
+
+def test_padded_batches_decode_no_further_than_max_frames(tmp_path, monkeypatch):
+    from vidnb.datasets import write_video
+    path = tmp_path/"long.avi"
+    write_video(path, [np.full((16, 16, 3), i % 200, np.uint8) for i in range(300)])
+    monkeypatch.setattr(cv2, "VideoCapture", CountingCapture)
+    CountingCapture.decoded = 0
+    (batch, _), = padded_dataset([Video(str(path), 0, "g")], size=16, batch_size=1, max_frames=40)
+    assert batch["frames"].shape[1] == 40 and CountingCapture.decoded == 40

@@ -15,12 +15,12 @@ import numpy as np
 from fastcore.script import call_parse, Param
 
 # %% auto #0
-__all__ = ['UCF_NAME', 'VIDEO_EXTENSIONS', 'SYNTHETIC_CLASSES', 'SYNTHETIC_SIZES', 'SEEK_AFTER', 'Video', 'parse_ucf_name',
-           'ListError', 'read_class_index', 'read_split_list', 'group_split', 'group_leaks', 'Splits', 'ucf101_splits',
-           'ucf_group', 'video_folder', 'folder_splits', 'write_video', 'make_synthetic', 'synthetic_splits',
-           'VideoError', 'video_info', 'iter_frames', 'read_video', 'sample_sequence', 'ClipAugment', 'DecodeLog',
-           'sequence_dataset', 'frame_dataset', 'padded_dataset', 'tfds_ucf101', 'video_lengths', 'dataset_summary',
-           'format_summary', 'plot_summary', 'load_splits', 'vidnb_info']
+__all__ = ['UCF_NAME', 'VIDEO_EXTENSIONS', 'SYNTHETIC_CLASSES', 'SYNTHETIC_SIZES', 'SEEK_AFTER', 'DECODE_CALLS', 'Video',
+           'parse_ucf_name', 'ListError', 'read_class_index', 'read_split_list', 'group_split', 'group_leaks', 'Splits',
+           'ucf101_splits', 'ucf_group', 'video_folder', 'folder_splits', 'write_video', 'make_synthetic',
+           'synthetic_splits', 'VideoError', 'video_info', 'iter_frames', 'read_video', 'sample_sequence',
+           'ClipAugment', 'DecodeLog', 'sequence_dataset', 'frame_dataset', 'padded_dataset', 'tfds_ucf101',
+           'video_lengths', 'dataset_summary', 'format_summary', 'plot_summary', 'load_splits', 'vidnb_info']
 
 # %% ../nbs/01_datasets.ipynb #3e25d1ea
 class Video(NamedTuple):
@@ -330,12 +330,13 @@ def _short_by_more_than_slack(header, decoded):
     "Whether a video decoded clearly fewer frames than its header promises (headers can be off by a few frames)"
     return decoded < header - max(3, header // 20)
 
-def _open_video(path):
-    "An opened `cv2.VideoCapture`, or a `VideoError` that names the file and the problem"
+def _open_video(path, threads:int|None=None):
+    "An opened `cv2.VideoCapture` (FFmpeg decoding on `threads` threads, None: OpenCV's default), or a `VideoError`"
     path = Path(path)
     if not path.is_file(): raise VideoError(f"{path}: file not found")
     if path.stat().st_size == 0: raise VideoError(f"{path}: file is empty (0 bytes)")
-    cap = cv2.VideoCapture(str(path))
+    cap = cv2.VideoCapture(str(path), cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, threads]) if threads else cv2.VideoCapture(str(path))
+    if threads and not cap.isOpened(): cap = cv2.VideoCapture(str(path))   # a backend without the thread option
     if not cap.isOpened():
         cap.release(); raise VideoError(f"{path}: not a video OpenCV can open (unknown format or damaged header)")
     return cap
@@ -383,14 +384,21 @@ def iter_frames(path,             # video file
         for frame in _decoded_frames(cap, path, start): yield _to_rgb(frame, _as_size(size))
     finally: cap.release()
 
+def _aligned_empty(shape, align=64, zeros=False):
+    "uint8 array (uninitialised, or `zeros`) whose data starts on an `align`-byte boundary: TensorFlow takes it without a copy"
+    n = int(np.prod(shape)); buffer = (np.zeros if zeros else np.empty)(n + align, np.uint8)
+    start = -buffer.ctypes.data % align
+    return buffer[start:start + n].reshape(shape)
+
 def _read(cap, path, size, frames):
     "Frames `frames` (indices, or None for all) of an open capture, converted straight into one array"
     header = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
     if frames is None:
         out, n = None, 0
         for frame in _decoded_frames(cap, path):
-            if out is None: out = np.empty((max(header, 1),) + (size or frame.shape[:2]) + (3,), np.uint8)
-            if n == len(out): out = np.concatenate([out, np.empty_like(out)])   # header shorter than the video
+            if out is None: out = _aligned_empty((max(header, 1),) + (size or frame.shape[:2]) + (3,))
+            if n == len(out):                                                  # header shorter than the video
+                grown = _aligned_empty((2 * n,) + out.shape[1:]); grown[:n] = out; out = grown
             _to_rgb(frame, size, out[n]); n += 1
         if _short_by_more_than_slack(header, n):
             raise VideoError(f"{path}: truncated: the header says {header} frames, only {n} decode", n)
@@ -404,7 +412,7 @@ def _read(cap, path, size, frames):
     out, done = None, -1
     for i, frame in enumerate(_decoded_frames(cap, path, first), first):
         if i in slots:
-            if out is None: out = np.empty((len(frames),) + (size or frame.shape[:2]) + (3,), np.uint8)
+            if out is None: out = _aligned_empty((len(frames),) + (size or frame.shape[:2]) + (3,))
             k0, *rest = slots[i]
             _to_rgb(frame, size, out[k0])
             for k in rest: out[k] = out[k0]
@@ -419,9 +427,10 @@ def _read(cap, path, size, frames):
 def read_video(path,             # video file
                size=None,        # (height, width) or int for square frames; None keeps the original size
                frames=None,      # frame indices to return (any order, repeats allowed); None: every frame
+               threads:int|None=None, # FFmpeg decoding threads (None: OpenCV's default, one per core; pipelines use 1 per video)
               ) -> np.ndarray:
     "RGB uint8 frames `[T, H, W, 3]` of a video, decoding only up to the last frame asked for"
-    cap = _open_video(path)
+    cap = _open_video(path, threads)
     try: return _read(cap, path, _as_size(size), frames)
     finally: cap.release()
 
@@ -484,7 +493,7 @@ def _loader(paths, size, length, stride, log):
     def load(i, seed):
         path = paths[int(i)]
         try:
-            cap = _open_video(path)
+            cap = _open_video(path, threads=1)   # videos decode in parallel: one thread each
             try:
                 n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
                 if length is None and stride == 1: idx = None   # whole video, whatever the header says
@@ -497,11 +506,50 @@ def _loader(paths, size, length, stride, log):
                 n = e.decoded
                 idx = sample_sequence(n, length, np.random.default_rng(int(seed))) if length else np.arange(0, n, stride)
             finally: cap.release()
-            return read_video(path, size, idx), True
+            return read_video(path, size, idx, threads=1), True
         except (VideoError, cv2.error) as e:
             log.skip(path, e)
             return np.zeros((length or 1, size[0], size[1], 3), np.uint8), False
     return load
+
+def _batch_loader(paths, size, max_frames, log):
+    "numpy function: video indices -> (frames `[B, T, H, W, 3]` zero-padded, mask `[B, T]`, ok flags), decoded into the batch"
+    def decode_into(cap, path, rows):   # frames of one video: the first ones into `rows`, any beyond them in a list
+        header, n, beyond = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), 0, []
+        for frame in _decoded_frames(cap, path):
+            if n < len(rows): _to_rgb(frame, size, rows[n])
+            else: beyond.append(_to_rgb(frame, size))
+            n += 1
+            if n == max_frames: break
+        if _short_by_more_than_slack(min(header, max_frames or header), n):
+            raise VideoError(f"{path}: truncated: the header says {header} frames, only {n} decode", n)
+        return n, beyond
+    def load(indices):
+        paths_, caps = [paths[int(i)] for i in indices], {}
+        try:
+            for k, path in enumerate(paths_):
+                try: caps[k] = _open_video(path, threads=1)
+                except VideoError as e: log.skip(path, e)
+            longest = max([int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) for cap in caps.values()] + [1])   # headers: no decoding
+            longest = min(longest, max_frames or longest)
+            out = _aligned_empty((len(paths_), longest) + size + (3,), zeros=True)
+            lengths, ok, beyond = np.zeros(len(paths_), np.int64), np.zeros(len(paths_), bool), {}
+            for k, cap in caps.items():
+                try: (lengths[k], beyond[k]), ok[k] = decode_into(cap, paths_[k], out[k]), True
+                except (VideoError, cv2.error) as e: log.skip(paths_[k], e)
+        finally:
+            for cap in caps.values(): cap.release()
+        real = int(lengths[ok].max()) if ok.any() else 0
+        if any(beyond.values()):   # a header shorter than its video: grow the batch (rare, costs a copy)
+            grown = _aligned_empty((len(paths_), real) + size + (3,), zeros=True); grown[:, :longest] = out
+            for k, extra in beyond.items():
+                if extra: grown[k, longest:lengths[k]] = extra
+            out = grown
+        if real < out.shape[1] or not ok.all(): out = out[ok, :real]   # bad videos out, trailing padding off (copies)
+        return out, np.arange(real) < lengths[ok, None], ok
+    return load
+
+DECODE_CALLS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()  # videos decoded at once
 
 def _decoded(videos, root, size, length, stride, shuffle, seed, log):
     "Dataset of (frames, label, index) decoded in parallel, bad videos dropped"
@@ -519,8 +567,9 @@ def _decoded(videos, root, size, length, stride, shuffle, seed, log):
         return frames, y, i, ok
     def decoded_ok(frames, label, index, ok): return ok
     def drop_flag(frames, label, index, ok): return frames, label, index
-    ds = tf.data.Dataset.zip((ds, rand)).map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return ds.filter(decoded_ok).map(drop_flag)
+    ds = tf.data.Dataset.zip((ds, rand)).map(decode, num_parallel_calls=DECODE_CALLS, deterministic=True)
+    fixed = tf.data.Options(); fixed.autotune.enabled = False   # the autotuner at times ran these decodes one at a time
+    return ds.filter(decoded_ok).map(drop_flag).with_options(fixed)
 
 def sequence_dataset(videos:Sequence[Video], # items of a split
                      root=None,              # folder their paths are relative to
@@ -564,11 +613,18 @@ def padded_dataset(videos:Sequence[Video], root=None,
                    max_frames:int|None=None, # keep at most this many frames from the start (None: whole videos)
                    log:DecodeLog|None=None) -> tf.data.Dataset:
     "Batches of ({'frames': uint8 `[B, T, H, W, 3]`, 'mask': bool `[B, T]`}, labels), T the longest video of the batch"
-    log = DecodeLog() if log is None else log
-    ds = _decoded(videos, root, _as_size(size), None, 1, False, 0, log)
-    if max_frames: ds = ds.map(lambda f, y, i: (f[:max_frames], y, i))
-    ds = ds.map(lambda f, y, i: ({"frames": f, "mask": tf.ones([tf.shape(f)[0]], tf.bool)}, y))
-    return ds.padded_batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    size, log = _as_size(size), DecodeLog() if log is None else log
+    if size is None: raise ValueError("pipelines need a frame size (height, width) to batch frames")
+    if not len(videos): raise ValueError("no videos given to the pipeline")
+    load = _batch_loader(_resolve(videos, root), size, max_frames, log)
+    def decode(indices, labels):
+        frames, mask, ok = tf.numpy_function(load, [indices], [tf.uint8, tf.bool, tf.bool], stateful=True)
+        frames.set_shape([None, None, size[0], size[1], 3]); mask.set_shape([None, None]); ok.set_shape([None])
+        return {"frames": frames, "mask": mask}, tf.boolean_mask(labels, ok)
+    ds = tf.data.Dataset.from_tensor_slices((np.arange(len(videos)), np.array([v.label for v in videos], np.int32)))
+    ds = ds.batch(batch_size).map(decode, num_parallel_calls=DECODE_CALLS, deterministic=True)
+    fixed = tf.data.Options(); fixed.autotune.enabled = False
+    return ds.filter(lambda x, y: tf.size(y) > 0).prefetch(1).with_options(fixed)
 
 # %% ../nbs/01_datasets.ipynb #b13a62e7
 def tfds_ucf101(split:int=1,          # official split 1, 2 or 3
