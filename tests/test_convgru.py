@@ -161,3 +161,21 @@ def test_real_clips_cache_and_stream(tmp_path):
     streamed = cg.StreamingClassifier(model, chunk=32).classify(clips[0])
     assert streamed.shape == head_on_cache.shape
     assert np.abs(streamed - head_on_cache).max() < 2e-2     # float16 cache vs float32 frames
+
+
+def test_cache_hashes_an_entry_once_until_it_changes(model, videos, tmp_path, monkeypatch):
+    "problem() trusts a checksum it verified while the file is untouched, and checks again after any write"
+    folder, paths = videos
+    cache = cg.FeatureCache(tmp_path, "mobilenet", weights=None, alpha=0.25, input_size=32, model=model.get_layer("frame_features").layer)
+    cache.extract(paths[:1])
+    hashed = []
+    real = cg.hashlib.sha256
+    def counting(data=b"", **kw):
+        if len(data) > 1000: hashed.append(len(data))   # feature payloads, not path names
+        return real(data, **kw)
+    monkeypatch.setattr(cg.hashlib, "sha256", counting)
+    assert cache.problem(paths[0]) is None and cache.problem(paths[0]) is None
+    assert len(hashed) <= 1                              # at most the first check hashes
+    npy = cache.entry(paths[0]); data = bytearray(npy.read_bytes()); data[-3] ^= 0xFF
+    stat = npy.stat(); npy.write_bytes(bytes(data)); os.utime(npy, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size and mtime
+    assert cache.problem(paths[0]) == "checksum mismatch (damaged file)"

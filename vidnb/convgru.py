@@ -16,7 +16,8 @@ from fastcore.basics import patch
 
 from . import spatial
 from .datasets import (Video, VideoError, DecodeLog, iter_frames, video_info, sample_sequence, frame_dataset,
-                            write_video, _resolve, _short_by_more_than_slack, _as_size)
+                            write_video, _resolve, _short_by_more_than_slack, _as_size, _open_video, _decoded_frames,
+                            _to_rgb, _resize_frame)
 from .metrics import evaluate
 
 # %% auto #0
@@ -230,6 +231,7 @@ class FeatureCache:
             source = "a given model" if model is not None else str(weights)
             _atomic_write(about, json.dumps({**self.identity, "key": self.key, "weights_source": source}, indent=1).encode())
         self._features = tf.function(lambda frames: self.model(frames, training=False), reduce_retracing=True, autograph=False)
+        self._verified = {}   # entry -> file stamp when its checksum last matched (not hashed again while unchanged)
 
     def __repr__(self): return f"FeatureCache({self.directory}, {len(self)} entries, {self.feature_dim}-d float16)"
     def __len__(self): return sum(1 for p in self.directory.glob("*.json") if p.name != "identity.json")
@@ -253,7 +255,11 @@ def problem(self:FeatureCache, video_path) -> str|None:
     except (ValueError, OSError, EOFError) as e: return f"feature file unreadable ({e})"
     if features.dtype != np.float16 or features.shape != tuple(meta.get("shape", ())) or features.shape[1:] != (self.feature_dim,):
         return f"shape {features.shape} {features.dtype}, expected {tuple(meta.get('shape', ()))} float16"
+    stat = npy.stat()   # any write changes the inode change time, which no program can set back
+    stamp = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, meta.get("sha256"))
+    if self._verified.get(npy) == stamp: return None
     if hashlib.sha256(np.ascontiguousarray(features).tobytes()).hexdigest() != meta.get("sha256"): return "checksum mismatch (damaged file)"
+    self._verified[npy] = stamp
     return None
 
 @patch
@@ -410,19 +416,23 @@ def _split_model(model):
     return (wrapped[0].layer if wrapped else None), head_layers(model)
 
 def _file_frames(path, size):
-    "Frames of a video file, then a `VideoError` if decoding stopped well short of the frames its header promises"
-    header, n = video_info(path)["frames"], 0
-    for frame in iter_frames(path, size):
-        n += 1; yield frame
+    "Frames of a video file (opened once), then a `VideoError` if decoding stopped well short of what its header promises"
+    cap = _open_video(path)
+    try:
+        header, n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), 0
+        for frame in _decoded_frames(cap, path):
+            n += 1; yield _to_rgb(frame, size)
+    finally: cap.release()
     if _short_by_more_than_slack(header, n):
         raise VideoError(f"{path}: decoding stopped after frame {n - 1}, but the header promises {header} frames (truncated or damaged file)", n)
 
 def _camera_frames(source):
-    "RGB frames of a camera-like source (`read() -> (ok, BGR frame)`, as `cv2.VideoCapture`) until it stops"
+    "RGB frames of a camera-like source (`read() -> (ok, BGR, BGRA or grey frame)`, as `cv2.VideoCapture`) until it stops"
     while True:
         ok, frame = source.read()
         if not ok: return
-        yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) if frame.ndim == 3 else frame
+        colour = frame.ndim == 3 and frame.shape[2] in (3, 4)
+        yield cv2.cvtColor(frame, cv2.COLOR_BGRA2RGB if frame.shape[-1] == 4 else cv2.COLOR_BGR2RGB) if colour else frame
 
 # %% ../nbs/05_convgru.ipynb #cb958da1
 class StreamingClassifier:
@@ -456,8 +466,12 @@ class StreamingClassifier:
 def _check(self:StreamingClassifier, frame, index):
     frame = np.asarray(frame)
     if frame.shape == self.frame_shape: return frame
+    grey = frame.ndim == 2 or (frame.ndim == 3 and frame.shape[2] == 1)
+    if self.backbone is not None and grey and self.frame_shape[2] == 3:
+        frame = np.repeat(frame.reshape(frame.shape[:2] + (1,)), 3, axis=2)
+        if frame.shape == self.frame_shape: return frame
     if self.resize and self.backbone is not None and frame.ndim == 3 and frame.shape[2] == self.frame_shape[2]:
-        return cv2.resize(frame, self.frame_shape[1::-1], interpolation=cv2.INTER_AREA)
+        return _resize_frame(frame, self.frame_shape[:2])
     what = "frames" if self.backbone is not None else "feature vectors"
     raise ValueError(f"frame {index} has shape {frame.shape}, but the model takes {what} of shape {self.frame_shape}"
                      + (" (pass resize=True to resize frames)" if self.backbone is not None else ""))

@@ -348,11 +348,15 @@ def video_info(path) -> dict:
                      width=int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), height=int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
     finally: cap.release()
 
+def _resize_frame(frame, size):
+    "`frame` at `size` (height, width): area interpolation to shrink, bilinear to enlarge (the rule of every vidnb reader)"
+    if size is None or frame.shape[:2] == tuple(size): return frame
+    shrink = size[0] * size[1] < frame.shape[0] * frame.shape[1]
+    return cv2.resize(frame, (size[1], size[0]), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
 def _to_rgb(frame, size, out=None):
     "BGR or gray OpenCV frame to RGB, resized to `size` (height, width), written into `out` if given"
-    if size is not None and frame.shape[:2] != tuple(size):
-        shrink = size[0] * size[1] < frame.shape[0] * frame.shape[1]
-        frame = cv2.resize(frame, (size[1], size[0]), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    frame = _resize_frame(frame, size)
     gray = frame.ndim == 2 or frame.shape[2] == 1
     return cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB if gray else cv2.COLOR_BGR2RGB, dst=out)
 
