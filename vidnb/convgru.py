@@ -24,8 +24,8 @@ from .metrics import evaluate
 __all__ = ['HEAD_LAYERS', 'VARIANTS', 'CACHE_FORMAT', 'LastStep', 'new_head_layers', 'head_layers', 'apply_head', 'gru_head',
            'per_video', 'compile_variant', 'FrameFeatures', 'convgru', 'frame_targets', 'CacheError',
            'weights_fingerprint', 'FeatureCache', 'cached_sequences', 'predict_cached', 'score_videos',
-           'FramePrediction', 'StreamError', 'StreamingClassifier', 'predict_frames', 'join_videos', 'switch_delays',
-           'plot_timeline', 'load_convgru', 'streaming_step', 'export_tflite', 'TFLiteStreamer']
+           'FramePrediction', 'StreamError', 'frame_backbone', 'StreamingClassifier', 'predict_frames', 'join_videos',
+           'switch_delays', 'plot_timeline', 'load_convgru', 'streaming_step', 'export_tflite', 'TFLiteStreamer']
 
 # %% ../nbs/05_convgru.ipynb #fc8cd38c
 HEAD_LAYERS = ("gru", "step_norm", "classifier")   # names of the head's layers in every model of this chapter
@@ -410,10 +410,14 @@ class StreamError(VideoError):
     def __init__(self, msg, frames_classified:int, probs=None):
         super().__init__(msg, frames_classified); self.frames_classified, self.probs = frames_classified, probs
 
+def frame_backbone(model:keras.Model) -> keras.Model|None:
+    "The per-frame CNN inside a ConvGRU (frames in), or None for a GRU head (features in)"
+    wrapped = [l for l in model.layers if isinstance(l, keras.layers.Wrapper)]   # FrameFeatures or TimeDistributed, even
+    return wrapped[0].layer if wrapped else None                                 # when a re-run cell re-registered the class
+
 def _split_model(model):
     "(backbone or None, head layers) of a ConvGRU (frames in) or of a GRU head (features in)"
-    wrapped = [l for l in model.layers if isinstance(l, (FrameFeatures, keras.layers.TimeDistributed))]
-    return (wrapped[0].layer if wrapped else None), head_layers(model)
+    return frame_backbone(model), head_layers(model)
 
 def _file_frames(path, size):
     "Frames of a video file (opened once), then a `VideoError` if decoding stopped well short of what its header promises"
@@ -538,10 +542,19 @@ def predict_frames(model:keras.Model,   # a ConvGRU on frames
                    videos:Sequence,     # `Video` items or paths
                    root=None,           # folder that relative paths are relative to
                    chunk:int=64,        # frames per backbone call
-                  ) -> list[np.ndarray]:
+                   log:DecodeLog|None=None, # given: unreadable videos are skipped (None in their place) and counted here
+                   progress:Callable|None=None, # called as progress(done, total) after each video
+                  ) -> list[np.ndarray|None]:
     "Per-frame probabilities `[T_i, C]` of whole videos, each read and classified in one streaming pass"
-    streamer = StreamingClassifier(model, chunk=chunk)
-    return [streamer.classify(p) for p in _resolve([v if isinstance(v, Video) else Video(str(v), 0, "") for v in videos], root)]
+    streamer, out = StreamingClassifier(model, chunk=chunk), []
+    paths = _resolve([v if isinstance(v, Video) else Video(str(v), 0, "") for v in videos], root)
+    for path in paths:
+        try: out.append(streamer.classify(path))
+        except VideoError as e:   # a StreamError too: a video read part-way counts as unreadable
+            if log is None: raise
+            log.skip(path, e); out.append(None)
+        if progress: progress(len(out), len(paths))
+    return out
 
 # %% ../nbs/05_convgru.ipynb #7862ebf3
 def join_videos(paths:Sequence, # clips to join, in order

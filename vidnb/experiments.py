@@ -8,6 +8,7 @@ import contextlib, io, json, os, shutil, socket, sys, tempfile, time, uuid, warn
 from functools import partial
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
@@ -17,7 +18,7 @@ import tensorflow as tf
 from fastcore.script import call_parse, Param
 
 from . import spatial, temporal, convgru as convgru_chapter, __version__ as vidnb_version
-from .datasets import (Video, VideoError, ClipAugment, group_split, load_splits, make_synthetic, frame_dataset,
+from .datasets import (Video, VideoError, DecodeLog, ClipAugment, group_split, load_splits, make_synthetic, frame_dataset,
                             sequence_dataset, iter_frames, video_info)
 from .metrics import evaluate, plot_per_class, plot_confusion, plot_history, results_table
 
@@ -609,9 +610,11 @@ def _cached_pipeline(cache, root, s, training:bool):
 
 PIPELINES = dict(frames=_frames_pipeline, rnn=_rnn_pipeline, convgru=_sequence_pipeline)
 
-def feature_cache(s:dict, cache_dir) -> convgru_chapter.FeatureCache:
+def feature_cache(s:dict, cache_dir,
+                  backbone:keras.Model|None=None, # that backbone, already built (e.g. inside the ConvGRU being trained)
+                 ) -> convgru_chapter.FeatureCache:
     "The feature cache of settings `s` (backbone, width, weights, frame size) under `cache_dir`"
-    return convgru_chapter.FeatureCache(cache_dir, s["backbone"], s["weights"], s["alpha"], s["input_size"])
+    return convgru_chapter.FeatureCache(cache_dir, s["backbone"], s["weights"], s["alpha"], s["input_size"], model=backbone)
 
 # %% ../nbs/06_experiments.ipynb #c1c636f0
 METADATA = "vidnb.json"
@@ -652,10 +655,11 @@ class Scores(NamedTuple):
     video_labels: np.ndarray
     video_probs: np.ndarray
 
-def _progress(iterable, total=None, desc=None, quiet=False):
-    if quiet: return iterable
+def _progress_bar(total:int, desc:str, quiet:bool=False):
+    "A tqdm bar on stderr (off when quiet or not a terminal), as a context manager with `update()`"
+    if quiet: return contextlib.nullcontext(SimpleNamespace(update=lambda n=1: None))
     from tqdm.auto import tqdm
-    return tqdm(iterable, total=total, desc=desc, leave=False, file=sys.stderr, disable=None)   # None: off when not a terminal
+    return tqdm(total=total, desc=desc, leave=False, file=sys.stderr, disable=None)   # None: off when not a terminal
 
 def score_model(model:keras.Model, meta:dict, videos:Sequence[Video], root=None,
                 batch_size:int=32, quiet:bool=True) -> Scores:
@@ -666,18 +670,25 @@ def score_model(model:keras.Model, meta:dict, videos:Sequence[Video], root=None,
         r = spatial.evaluate_videos(model, videos, root, names, stride=s["stride"], k=5, batch_size=batch_size)
         fy, fp = r["predictions"].labels, r["predictions"].probs
         vy, vp = np.array([v.label for v in videos])[r["video_ids"]], r["video_probs"]
-    elif kind == "rnn":
-        data = temporal.video_dataset(videos, root, s["frame_size"], (s["decode_size"],) * 2, batch_size=8)
-        vy, vp = temporal.predict_videos(model, data)
-        fy, fp = temporal.predict_videos(temporal.per_frame_model(model), data)
-    elif kind == "convgru":
-        streamer = convgru_chapter.StreamingClassifier(model, names, chunk=batch_size)
-        paths = [str(Path(root)/v.path) if root is not None else v.path for v in videos]
-        per_video = [streamer.classify(p) for p in _progress(paths, desc="scoring", quiet=quiet)]
-        vy, vp = np.array([v.label for v in videos]), np.stack([p[-1] for p in per_video])
+    elif kind == "rnn":   # one decoding pass: the per-frame twin's output at a video's last real frame is the video's
+        per_frame, labels, per_video = temporal.per_frame_model(model), [], []
+        for features, y in temporal.video_dataset(videos, root, s["frame_size"], (s["decode_size"],) * 2, batch_size=8):
+            probs, real = np.asarray(per_frame.predict_on_batch(features)), (tf.reduce_max(features, -1) > temporal.PAD_VALUE).numpy()
+            labels.append(np.asarray(y)); per_video += [p[r] for p, r in zip(probs, real)]
+        if not per_video: raise VideoError(f"none of the {len(videos)} videos could be decoded")
+        vy, vp = np.concatenate(labels), np.stack([p[-1] for p in per_video])
         fy, fp = np.repeat(vy, [len(p) for p in per_video]), np.concatenate(per_video)
+    elif kind == "convgru":
+        log = DecodeLog()
+        with _progress_bar(len(videos), "scoring", quiet) as bar:
+            per_video = convgru_chapter.predict_frames(model, videos, root, batch_size, log, lambda done, total: bar.update())
+        kept = [k for k, p in enumerate(per_video) if p is not None]
+        if not kept: raise VideoError(f"none of the {len(videos)} videos could be decoded, e.g. {next(iter(log.skipped.values()))}")
+        vy, per_video = np.array([videos[k].label for k in kept]), [per_video[k] for k in kept]
+        vp, fy, fp = np.stack([p[-1] for p in per_video]), np.repeat(vy, [len(p) for p in per_video]), np.concatenate(per_video)
     else: raise ValueError(f"unknown model kind {kind!r} in the model file")
-    metrics = dict(video=evaluate(vy, vp, names, 5), frame=evaluate(fy, fp, names, 5), videos=len(vy), frames=len(fy))
+    metrics = dict(video=evaluate(vy, vp, names, 5), frame=evaluate(fy, fp, names, 5), videos=len(vy), frames=len(fy),
+                   skipped=len(videos) - len(vy))
     return Scores(metrics, fy, fp, vy, vp)
 
 def save_plots(scores:Scores, class_names, folder, title:str="", history:dict|None=None) -> list[Path]:
@@ -764,10 +775,10 @@ def train(model:str,                     # a name in `MODELS`
     for phase in PHASES[model]:
         if phase in phases_done: continue
         frozen = spec.kind == "convgru" and phase == "fixed" and not s["augment"]
-        if frozen: cache = feature_cache(s, cache_dir or Path(SYNTHETIC_HOME)/"features")
         keras.utils.set_random_seed(s["seed"])
         with strategy.scope():
             net = build_model(model, phase, s, n, start_from)
+            if frozen: cache = feature_cache(s, cache_dir or Path(SYNTHETIC_HOME)/"features", convgru_chapter.frame_backbone(net))
             target = (convgru_chapter.gru_head(n, cache.feature_dim, s["units"], per_frame=True, layers=convgru_chapter.head_layers(net))
                       if frozen else net)
             if frozen: spatial.compile_classifier(target, **{k: v for k, v in _phase_settings(model, phase, s).items() if k != "epochs"})
