@@ -555,10 +555,18 @@ def _batch_loader(paths, size, max_frames, log):
 
 DECODE_CALLS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()  # videos decoded at once
 
-def _decoded(videos, root, size, length, stride, shuffle, seed, log):
-    "Dataset of (frames, label, index) decoded in parallel, bad videos dropped"
+def _check_pipeline_input(videos, size):
     if size is None: raise ValueError("pipelines need a frame size (height, width) to batch frames")
     if not len(videos): raise ValueError("no videos given to the pipeline")
+
+def _fixed_parallelism(ds):
+    "`ds` with tf.data's autotuner off: it at times ran the decodes one at a time (DECODE_CALLS stays fixed)"
+    options = tf.data.Options(); options.autotune.enabled = False
+    return ds.with_options(options)
+
+def _decoded(videos, root, size, length, stride, shuffle, seed, log):
+    "Dataset of (frames, label, index) decoded in parallel, bad videos dropped"
+    _check_pipeline_input(videos, size)
     paths, labels = _resolve(videos, root), np.array([v.label for v in videos], np.int32)
     load = _loader(paths, size, length, stride, log)
     ds = tf.data.Dataset.from_tensor_slices((np.arange(len(videos)), labels))
@@ -572,8 +580,7 @@ def _decoded(videos, root, size, length, stride, shuffle, seed, log):
     def decoded_ok(frames, label, index, ok): return ok
     def drop_flag(frames, label, index, ok): return frames, label, index
     ds = tf.data.Dataset.zip((ds, rand)).map(decode, num_parallel_calls=DECODE_CALLS, deterministic=True)
-    fixed = tf.data.Options(); fixed.autotune.enabled = False   # the autotuner at times ran these decodes one at a time
-    return ds.filter(decoded_ok).map(drop_flag).with_options(fixed)
+    return _fixed_parallelism(ds.filter(decoded_ok).map(drop_flag))
 
 def sequence_dataset(videos:Sequence[Video], # items of a split
                      root=None,              # folder their paths are relative to
@@ -618,8 +625,7 @@ def padded_dataset(videos:Sequence[Video], root=None,
                    log:DecodeLog|None=None) -> tf.data.Dataset:
     "Batches of ({'frames': uint8 `[B, T, H, W, 3]`, 'mask': bool `[B, T]`}, labels), T the longest video of the batch"
     size, log = _as_size(size), DecodeLog() if log is None else log
-    if size is None: raise ValueError("pipelines need a frame size (height, width) to batch frames")
-    if not len(videos): raise ValueError("no videos given to the pipeline")
+    _check_pipeline_input(videos, size)
     load = _batch_loader(_resolve(videos, root), size, max_frames, log)
     def decode(indices, labels):
         frames, mask, ok = tf.numpy_function(load, [indices], [tf.uint8, tf.bool, tf.bool], stateful=True)
@@ -627,8 +633,7 @@ def padded_dataset(videos:Sequence[Video], root=None,
         return {"frames": frames, "mask": mask}, tf.boolean_mask(labels, ok)
     ds = tf.data.Dataset.from_tensor_slices((np.arange(len(videos)), np.array([v.label for v in videos], np.int32)))
     ds = ds.batch(batch_size).map(decode, num_parallel_calls=DECODE_CALLS, deterministic=True)
-    fixed = tf.data.Options(); fixed.autotune.enabled = False
-    return ds.filter(lambda x, y: tf.size(y) > 0).prefetch(1).with_options(fixed)
+    return _fixed_parallelism(ds.filter(lambda x, y: tf.size(y) > 0).prefetch(1))
 
 # %% ../nbs/01_datasets.ipynb #b13a62e7
 def tfds_ucf101(split:int=1,          # official split 1, 2 or 3
