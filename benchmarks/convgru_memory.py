@@ -28,9 +28,9 @@ def synthetic_frames(n, size, seed=0):
 
 def child(args):
     import numpy as np, psutil
-    from vidnb.convgru import convgru, StreamingClassifier
+    from vidnb.convgru import convgru_model, StreamingClassifier
     process = psutil.Process()
-    model = convgru(8, "mobilenet", variant="scratch", alpha=0.25, input_size=args.size, compile=False)
+    model = convgru_model(8, "mobilenet", variant="scratch", alpha=0.25, input_size=args.size, compile=False)
     streamer = StreamingClassifier(model, chunk=args.chunk)
     for _ in streamer.stream(synthetic_frames(3 * args.chunk + 1, args.size)): pass   # warm-up: traces both chunk sizes
     rss_ready = process.memory_info().rss

@@ -13,7 +13,7 @@ import argparse, os, time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import tensorflow as tf
-from vidnb.convgru import convgru, StreamingClassifier
+from vidnb.convgru import convgru_model, StreamingClassifier
 
 
 def main():
@@ -27,7 +27,7 @@ def main():
     parser.add_argument("--classes", type=int, default=101)
     args = parser.parse_args()
     alpha = args.alpha if args.backbone.startswith("mobilenet") else 1.0
-    model = convgru(args.classes, args.backbone, variant="scratch", alpha=alpha, input_size=args.size, compile=False)
+    model = convgru_model(args.classes, args.backbone, variant="scratch", alpha=alpha, input_size=args.size, compile=False)
     streamer = StreamingClassifier(model)
     window_model = tf.function(lambda x: model(x, training=False)[:, -1], reduce_retracing=True, autograph=False)
     frames = np.random.default_rng(0).integers(0, 256, (max(args.windows) + args.frames, args.size, args.size, 3), dtype=np.uint8)

@@ -1,6 +1,6 @@
 """Decoding speed on the real clips of ../shared/ucf101_mini, every frame out at 299x299 RGB.
 
-(a) bare OpenCV loop, (b) vidnb.datasets.read_video on one thread, (c) the tf.data pipeline (padded_dataset) on all cores,
+(a) bare OpenCV loop, (b) vidnb.video.read_video on one thread, (c) the tf.data pipeline (padded_dataset) on all cores,
 and, for reference, (t) read_video in a pool of one Python thread per core: what these cores give at best, and (o) read_video
 with OpenCV's default FFmpeg decoding threads (one per core): what a lone call gets.
 (a), (b) and (t) decode each video on one FFmpeg thread, and OpenCV's own thread pool (used by cv2.resize) is set to
@@ -12,11 +12,12 @@ import argparse, os, statistics, time, warnings
 from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 import cv2
-from vidnb.datasets import ucf101_splits, read_video, padded_dataset
+from vidnb.video import open_video, read_video
+from vidnb.datasets import ucf101_splits, padded_dataset
 
 def bare_opencv(path, size=(299, 299)):
-    "Decode, resize and convert every frame, keeping nothing: the floor for one core"
-    cap, n = cv2.VideoCapture(str(path), cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, 1]), 0
+    "Decode, resize and convert every frame, keeping nothing: the floor for one core (opened as vidnb opens files)"
+    cap, n = open_video(path, threads=1), 0
     while True:
         ok, f = cap.read()
         if not ok: break

@@ -12,7 +12,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import warnings
 import numpy as np, keras, tensorflow as tf
 warnings.filterwarnings("ignore", module="keras")
-from vidnb.experiments import build_model, settings_for, fit_phase
+from vidnb.experiments import build_model, settings_for
+from vidnb.runs import fit_phase
 
 def main(repeats:int, epochs:int):
     s = settings_for("gru", quick=True)
@@ -36,7 +37,7 @@ def main(repeats:int, epochs:int):
                               callbacks=[keras.callbacks.EarlyStopping(patience=epochs, restore_best_weights=True)])
                 else:
                     fit_phase(model, data, val, epochs, Path(folder)/f"backup{r}", patience=epochs,
-                              tensorboard_dir=Path(folder)/f"tb{r}", log=False)
+                              tensorboard_dir=Path(folder)/f"tb{r}", log=None)
                 times[name].append((time.perf_counter() - start) / epochs)
     for name, t in times.items():
         print(f"{name:10}: {statistics.median(t):.3f} s per epoch (median of {repeats}; all: {', '.join(f'{v:.3f}' for v in t)})")

@@ -22,7 +22,7 @@ import keras
 import tensorflow as tf
 
 from vidnb.datasets import make_synthetic, synthetic_splits, ClipAugment
-from vidnb.temporal import rnn_classifier, rnn_dataset, classify_video, frame_features
+from vidnb.temporal import rnn_classifier, rnn_dataset, classify_video, feature_size
 
 tf.get_logger().setLevel("ERROR")
 
@@ -53,7 +53,7 @@ def main():
           f"GPUs: {len(tf.config.list_physical_devices('GPU'))}")
     cells = ("gru", "lstm")
     rng = np.random.default_rng(0)
-    d = frame_features()
+    d = feature_size()
     models = {c: rnn_classifier(101, c, args.units) for c in cells}
     x = rng.random((args.batch, args.length, d), dtype=np.float32)
     y = rng.integers(0, 101, args.batch)

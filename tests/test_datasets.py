@@ -1,8 +1,10 @@
-"Datasets outside the notebook: the vidnb_info command, the real UCF-101 clips and lists, and decoding cost"
+"Datasets outside the notebook: the vidnb_info command, the real UCF-101 clips and lists, and the padded pipeline's decoding"
 import json, warnings
 import numpy as np, cv2, pytest
 from conftest import SHARED, needs_shared, run_cli
 from vidnb.datasets import *
+from vidnb.video import read_video, write_video
+from test_video import CountingCapture
 
 def test_vidnb_info_on_synthetic(synthetic_tiny):
     r = run_cli("vidnb_info", synthetic_tiny, "--as_json")
@@ -71,26 +73,6 @@ def test_vidnb_info_on_ucf101_mini():
     assert r.returncode == 0, r.stderr
     assert "6 classes" in r.stdout and "group leakage: none" in r.stdout and "missing" in r.stderr
 
-class CountingCapture:
-    "cv2.VideoCapture that counts the frames it decodes"
-    decoded, original = 0, cv2.VideoCapture
-    def __init__(self, *a): self.cap = CountingCapture.original(*a)
-    def grab(self): CountingCapture.decoded += 1; return self.cap.grab()
-    def read(self): CountingCapture.decoded += 1; return self.cap.read()
-    def __getattr__(self, k): return getattr(self.cap, k)
-
-def test_a_window_decodes_only_what_it_needs(tmp_path, monkeypatch):
-    from vidnb.datasets import write_video
-    path = tmp_path/"long.avi"
-    write_video(path, [np.full((16, 16, 3), i % 200, np.uint8) for i in range(500)])
-    full = read_video(path)
-    monkeypatch.setattr(cv2, "VideoCapture", CountingCapture)
-    for start in (50, 400):
-        CountingCapture.decoded = 0
-        window = read_video(path, frames=range(start, start + 100))
-        np.testing.assert_array_equal(window, full[start:start + 100])
-        assert CountingCapture.decoded <= min(start, SEEK_AFTER) + 100, (start, CountingCapture.decoded)
-
 class MisreportingCapture:
     "A capture whose header misstates the frame count by `shift` frames"
     shift = 0
@@ -105,8 +87,8 @@ def test_padded_batches_survive_headers_that_misstate_the_length(synthetic_tiny,
     syn = synthetic_splits(synthetic_tiny)
     videos = syn.test[:3]
     truth = [read_video(syn.root/v.path, 24) for v in videos]
-    opened = datasets._open_video
-    monkeypatch.setattr(datasets, "_open_video", lambda path, threads=None: MisreportingCapture(opened(path, threads)))
+    opened = datasets.open_video
+    monkeypatch.setattr(datasets, "open_video", lambda path, threads=None: MisreportingCapture(opened(path, threads)))
     MisreportingCapture.shift = shift
     (batch, labels), = padded_dataset(videos, syn.root, size=24, batch_size=3)
     assert batch["frames"].shape[1] == max(map(len, truth))
@@ -117,7 +99,6 @@ def test_padded_batches_survive_headers_that_misstate_the_length(synthetic_tiny,
     assert list(labels.numpy()) == [v.label for v in videos]
 
 def test_padded_batches_decode_no_further_than_max_frames(tmp_path, monkeypatch):
-    from vidnb.datasets import write_video
     path = tmp_path/"long.avi"
     write_video(path, [np.full((16, 16, 3), i % 200, np.uint8) for i in range(300)])
     monkeypatch.setattr(cv2, "VideoCapture", CountingCapture)

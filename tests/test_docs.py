@@ -29,11 +29,11 @@ def test_every_chapter_builds_with_title_and_sidebar(site):
 def test_every_saved_figure_is_on_its_page(site):
     for page, text in site.items():
         nb = _notebook(page[:-5] + ".ipynb")
-        figures = sum("image/png" in o.get("data", {}) for c in nb["cells"] if c["cell_type"] == "code"
+        figures = sum(any(k in o.get("data", {}) for k in ("image/png", "image/jpeg")) for c in nb["cells"] if c["cell_type"] == "code"
                       and not re.search(r"^#\s*\|\s*hide", "".join(c["source"]), re.M) for o in c.get("outputs", []))
         figures += sum(len(re.findall(r"!\[[^\]]*\]\((?!https?:)[^)]+\.png\)", "".join(c["source"])))
                        for c in nb["cells"] if c["cell_type"] == "markdown")      # images of nbs/images, embedded
-        shown = len(re.findall(r'<img[^>]*\ssrc="data:image/png', text))
+        shown = len(re.findall(r'<img[^>]*\ssrc="data:image/(?:png|jpeg)', text))
         assert shown >= figures, f"{page}: {figures} figures saved, {shown} shown"
 
 def _public_functions(module_file):

@@ -19,7 +19,7 @@ def _outputs(cell):
         data = o.get("data", {})
         if "text/markdown" in data: out.append(_text(data["text/markdown"]).strip())
         elif o.get("output_type") == "stream": out.append("```\n" + _text(o["text"]).rstrip() + "\n```")
-        elif "text/plain" in data and "image/png" not in data: out.append("```\n" + _text(data["text/plain"]).rstrip() + "\n```")
+        elif "text/plain" in data and not any(k.startswith("image/") for k in data): out.append("```\n" + _text(data["text/plain"]).rstrip() + "\n```")
     return out
 
 def readme_text(nb_path=ROOT/"nbs"/"index.ipynb") -> str:

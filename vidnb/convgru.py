@@ -15,17 +15,19 @@ import tensorflow as tf
 from fastcore.basics import patch
 
 from . import spatial
-from .datasets import (Video, VideoError, DecodeLog, iter_frames, video_info, sample_sequence, frame_dataset,
-                            write_video, _resolve, _short_by_more_than_slack, _as_size, _open_video, _decoded_frames,
-                            _to_rgb, _resize_frame)
-from .metrics import evaluate
+from .video import VideoError, as_size, iter_frames, resize_frame, video_info, write_video
+from .datasets import Video, DecodeLog, sample_sequence, frame_dataset, resolve_paths
+from .metrics import evaluate, switch_delays, plot_timeline
 
 # %% auto #0
-__all__ = ['HEAD_LAYERS', 'VARIANTS', 'CACHE_FORMAT', 'LastStep', 'new_head_layers', 'head_layers', 'apply_head', 'gru_head',
-           'per_video', 'compile_variant', 'FrameFeatures', 'convgru', 'frame_targets', 'CacheError',
-           'weights_fingerprint', 'FeatureCache', 'cached_sequences', 'predict_cached', 'score_videos',
-           'FramePrediction', 'StreamError', 'frame_backbone', 'StreamingClassifier', 'predict_frames', 'join_videos',
-           'switch_delays', 'plot_timeline', 'load_convgru', 'streaming_step', 'export_tflite', 'TFLiteStreamer']
+__all__ = ['HEAD_LAYERS', 'VARIANTS', 'CACHE_FORMAT', 'CONVGRU', 'LastStep', 'new_head_layers', 'head_layers', 'apply_head',
+           'gru_head', 'per_video', 'compile_variant', 'FrameFeatures', 'convgru_model', 'frame_targets', 'CacheError',
+           'weights_fingerprint', 'FeatureCache', 'cached_sequences', 'predict_cached', 'FramePrediction',
+           'StreamError', 'frame_backbone', 'StreamingClassifier', 'predict_frames', 'join_videos', 'load_convgru',
+           'streaming_step', 'export_tflite', 'TFLiteStreamer', 'ConvGRUFamily', 'freeze_batchnorm']
+
+# %% ../nbs/05_convgru.ipynb #d38b7982
+from .datasets import ClipAugment, sequence_dataset
 
 # %% ../nbs/05_convgru.ipynb #fc8cd38c
 HEAD_LAYERS = ("gru", "step_norm", "classifier")   # names of the head's layers in every model of this chapter
@@ -46,6 +48,7 @@ class LastStep(keras.layers.Layer):
     def compute_mask(self, inputs, mask=None): return None
     def compute_output_shape(self, shape): return (shape[0], shape[2])
 
+# %% ../nbs/05_convgru.ipynb #3ec70331
 def new_head_layers(n_classes:int, # classes of the softmax
                     units:int=512, # GRU width (thesis 6.1)
                    ) -> tuple:
@@ -54,11 +57,13 @@ def new_head_layers(n_classes:int, # classes of the softmax
             keras.layers.BatchNormalization(name="step_norm"),
             keras.layers.Dense(n_classes, activation="softmax", name="classifier"))
 
+# %% ../nbs/05_convgru.ipynb #6627aad2
 def head_layers(model:keras.Model) -> tuple:
     "The (GRU, BatchNormalization, Dense) layers of a ConvGRU or GRU head, for building models that share them"
     try: return tuple(model.get_layer(n) for n in HEAD_LAYERS)
     except ValueError: raise ValueError(f"model {model.name!r} has no ConvGRU head (layers named {', '.join(HEAD_LAYERS)})") from None
 
+# %% ../nbs/05_convgru.ipynb #877d78fe
 def apply_head(layers:tuple, # (GRU, BatchNormalization, Dense) from `new_head_layers` or `head_layers`
                features,     # per-frame features `[B, T, D]`
                mask=None,    # bool `[B, T]`, False at padded steps
@@ -84,6 +89,7 @@ def gru_head(n_classes:int,        # classes of the softmax
     inputs = {"features": features, "mask": mask} if masked else features
     return keras.Model(inputs, apply_head(layers, features, mask, per_frame), name="gru_head")
 
+# %% ../nbs/05_convgru.ipynb #326efe64
 def per_video(model:keras.Model) -> keras.Model:
     "The same model (shared weights) with one prediction per video: the output at its last frame"
     if len(model.output.shape) == 2: return model
@@ -100,6 +106,7 @@ def _variant(variant):
     if variant not in VARIANTS: raise ValueError(f"variant must be one of {list(VARIANTS)} (thesis Table 6.1), got {variant!r}")
     return VARIANTS[variant]
 
+# %% ../nbs/05_convgru.ipynb #7e884593
 def compile_variant(model:keras.Model,  # a ConvGRU or GRU head
                     variant:str="scratch", # whose optimiser and learning rate to use (Table 6.1)
                     optimizer:str|None=None, learning_rate:float|None=None, # overrides: "adam" or "sgd", a rate
@@ -121,7 +128,7 @@ class FrameFeatures(keras.layers.Wrapper):
         return (shape[0], shape[1], *self.layer.compute_output_shape((None, *shape[2:]))[1:])
 
 # %% ../nbs/05_convgru.ipynb #bff62e75
-def convgru(n_classes:int,              # classes of the softmax
+def convgru_model(n_classes:int,              # classes of the softmax
             backbone="inceptionv3",     # a name in `vidnb.spatial.BACKBONES`, or a backbone model (frames -> features)
             weights="imagenet",         # for `fixed`/`finetuned`: "imagenet" or a local weights file
             variant:str="scratch",      # "scratch", "fixed" or "finetuned" (thesis Table 6.1)
@@ -138,11 +145,8 @@ def convgru(n_classes:int,              # classes of the softmax
     v = _variant(variant)
     if isinstance(backbone, keras.Model): frames_model = backbone
     else:
-        if variant == "scratch":
-            if weights not in ("imagenet", None):
-                raise ValueError(f"variant 'scratch' starts from random weights; to start from {weights!r} use 'fixed' or 'finetuned'")
-            weights = None
-        elif weights is None:
+        weights = spatial.start_weights(weights, variant == "scratch", "variant 'scratch'", "use 'fixed' or 'finetuned'")
+        if variant != "scratch" and weights is None:
             raise ValueError(f"variant {variant!r} starts from pretrained weights: pass 'imagenet' or a local file "
                              "(random weights are variant='scratch')")
         frames_model = spatial.backbone(backbone, weights=weights, alpha=alpha, input_size=input_size,
@@ -166,11 +170,14 @@ def frame_targets(dataset:tf.data.Dataset) -> tf.data.Dataset:
     return dataset.map(repeat)
 
 # %% ../nbs/05_convgru.ipynb #3cd03cb2
+from .runs import write_atomic, check_writable
+
 CACHE_FORMAT = 1   # bump when the entry layout changes: old entries then match no key
 
 class CacheError(RuntimeError):
     "A feature cache that cannot be used: its folder is not writable, or a damaged entry's video is gone"
 
+# %% ../nbs/05_convgru.ipynb #245bef00
 def weights_fingerprint(model:keras.Model) -> str:
     "sha256 over a model's weight values and shapes: the identity of its weights, whatever file they came from"
     digest = hashlib.sha256()
@@ -179,23 +186,14 @@ def weights_fingerprint(model:keras.Model) -> str:
         digest.update(f"{value.shape}{value.dtype}".encode()); digest.update(value.tobytes())
     return digest.hexdigest()
 
-def _atomic_write(path:Path, data:bytes):
-    "Write `data` to `path` through a temporary file in the same folder and a rename: readers see all of it or nothing"
-    tmp_path = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp_path, "wb") as f: f.write(data); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp_path, path)
-    finally:
-        if tmp_path.exists(): tmp_path.unlink()
+# %% ../nbs/05_convgru.ipynb #ecc138ee
+_atomic_write = write_atomic   # the package's one atomic write (vidnb.runs)
 
 def _ensure_writable(folder:Path):
     "Create `folder` and write a test file there, or raise a `CacheError` that says why not"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"): pass
-    except OSError as e:
-        raise CacheError(f"{folder}: the feature cache folder is not writable ({e.strerror or e}); pass a folder you can write to") from None
+    check_writable(folder, "pass a feature cache folder you can write to", CacheError)
 
+# %% ../nbs/05_convgru.ipynb #acb8cb7d
 def _fingerprint(path:Path) -> dict:
     "What identifies a video file's content cheaply: its size and modification time"
     st = Path(path).stat(); return dict(bytes=st.st_size, mtime_ns=st.st_mtime_ns)
@@ -211,8 +209,8 @@ class FeatureCache:
                  mixed_precision=False,           # compute the features in mixed precision (chapter 4)
                  model:keras.Model|None=None,     # an already built backbone matching this description (e.g. fine-tuned)
                 ):
-        spec = spatial._spec(backbone)
-        self.input_size = spatial._as_hw(input_size or spec.input_size)
+        spec = spatial.backbone_spec(backbone)
+        self.input_size = spatial.backbone_input_size(backbone, input_size)
         self.model = model if model is not None else spatial.backbone(
             backbone, weights=weights, alpha=alpha, input_size=self.input_size, mixed_precision=mixed_precision)
         if tuple(self.model.input_shape[1:3]) != self.input_size:
@@ -221,7 +219,7 @@ class FeatureCache:
         self.identity = dict(format=CACHE_FORMAT, backbone=str(backbone).lower(), alpha=float(alpha),
                              input_size=list(self.input_size), preprocessing=spec.preprocess,
                              decoding="OpenCV RGB; INTER_AREA to shrink, INTER_LINEAR to enlarge (vidnb.datasets)",
-                             precision=spatial._policy(mixed_precision), feature_dim=self.feature_dim,
+                             precision=spatial.dtype_policy(mixed_precision), feature_dim=self.feature_dim,
                              weights_sha256=weights_fingerprint(self.model))
         self.key = hashlib.sha256(json.dumps(self.identity, sort_keys=True).encode()).hexdigest()[:16]
         self.directory = Path(directory)/f"{self.identity['backbone']}-{self.key}"
@@ -262,6 +260,7 @@ def problem(self:FeatureCache, video_path) -> str|None:
     self._verified[npy] = stamp
     return None
 
+# %% ../nbs/05_convgru.ipynb #b43be133
 @patch
 def _store(self:FeatureCache, video_path, features):
     "Write one entry: the features, then the checksum file that makes them valid (each atomically)"
@@ -283,7 +282,7 @@ def extract(self:FeatureCache, videos:Sequence, # `Video` items or paths
             progress:Callable|None=None, # called as progress(done, total, path) after each stored entry
            ) -> dict:
     "Store the features of every video without a sound entry (resuming any earlier run); counts and failures"
-    paths = _resolve([v if isinstance(v, Video) else Video(str(v), 0, "") for v in videos], root)
+    paths = resolve_paths(videos, root)
     todo, damaged = [], {}
     for p in dict.fromkeys(paths):
         reason = self.problem(p)
@@ -311,6 +310,7 @@ def extract(self:FeatureCache, videos:Sequence, # `Video` items or paths
     return dict(stored=done, reused=len(set(paths)) - len(todo), recomputed=len(damaged),
                 failed={p: log.skipped[p] for p in todo if p in log.skipped})
 
+# %% ../nbs/05_convgru.ipynb #b9b7ec62
 @patch
 def load(self:FeatureCache, video_path,
          verify:bool=True,  # check the entry first and recompute it if needed
@@ -323,6 +323,7 @@ def load(self:FeatureCache, video_path,
         if failed: raise VideoError(f"{video_path}: cannot compute its features: {next(iter(failed.values()))}")
     return np.load(self.entry(video_path), mmap_mode="r" if mmap else None, allow_pickle=False)
 
+# %% ../nbs/05_convgru.ipynb #f2646330
 @patch
 def features(self:FeatureCache, frames) -> np.ndarray:
     "float32 features `[T, D]` of RGB frames `[T, H, W, 3]` (0..255) by this cache's backbone (not stored)"
@@ -330,6 +331,7 @@ def features(self:FeatureCache, frames) -> np.ndarray:
     if frames.shape[1:] != (*self.input_size, 3): raise ValueError(f"frames of shape {frames.shape[1:]}; the backbone takes {(*self.input_size, 3)}")
     return np.asarray(self._features(tf.convert_to_tensor(frames, tf.float32)))
 
+# %% ../nbs/05_convgru.ipynb #6f2c0f36
 @patch
 def nbytes(self:FeatureCache) -> int:
     "Bytes on disk of the entries (features and checksum files)"
@@ -345,7 +347,7 @@ def cached_sequences(cache:FeatureCache, videos:Sequence[Video], root=None,
                      seed:int=0) -> tf.data.Dataset:
     "Batches of (float32 features `[B, L, D]`, labels) from the cache (missing entries are extracted first)"
     if not 0 <= join <= 1: raise ValueError(f"join is a probability, got {join}")
-    paths = _resolve(videos, root)
+    paths = resolve_paths(videos, root)
     failed = cache.extract(paths)["failed"]
     kept = [(p, v.label) for p, v in zip(paths, videos) if p not in failed]
     paths, labels = [p for p, _ in kept], np.array([y for _, y in kept], np.int32)
@@ -367,10 +369,11 @@ def cached_sequences(cache:FeatureCache, videos:Sequence[Video], root=None,
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(paths)))
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
+# %% ../nbs/05_convgru.ipynb #c82cef9f
 def predict_cached(head:keras.Model, cache:FeatureCache, videos:Sequence, root=None,
                    batch_size:int=16) -> list[np.ndarray]:
     "Per-frame probabilities `[T_i, C]` of whole videos of any length, from a head on their cached features"
-    paths = _resolve([v if isinstance(v, Video) else Video(str(v), 0, "") for v in videos], root)
+    paths = resolve_paths(videos, root)
     failed = cache.extract(paths)["failed"]
     if failed: raise VideoError(f"{len(failed)} video(s) cannot be decoded, e.g. {next(iter(failed.values()))}")
     layers = head_layers(head)
@@ -384,19 +387,6 @@ def predict_cached(head:keras.Model, cache:FeatureCache, videos:Sequence, root=N
         out += [probs[k, :len(f)] for k, f in enumerate(features)]
     return out
 
-# %% ../nbs/05_convgru.ipynb #c62798d5
-def score_videos(frame_probs:Sequence[np.ndarray], # per-frame probabilities `[T_i, C]` of each video
-                 labels:Sequence[int],             # true class of each video
-                 class_names:Sequence[str]|None=None,
-                 k:int=5) -> dict:
-    "Scores of whole videos by their last frame ('last'), their mean frame ('mean'), and of every frame ('frames')"
-    labels = np.asarray(labels)
-    if len(frame_probs) != len(labels): raise ValueError(f"{len(frame_probs)} videos of predictions for {len(labels)} labels")
-    frame_labels = np.repeat(labels, [len(p) for p in frame_probs])
-    return dict(last=evaluate(labels, np.stack([p[-1] for p in frame_probs]), class_names, k),
-                mean=evaluate(labels, np.stack([p.mean(0) for p in frame_probs]), class_names, k),
-                frames=evaluate(frame_labels, np.concatenate(frame_probs), class_names, k))
-
 # %% ../nbs/05_convgru.ipynb #4aa76e5a
 class FramePrediction(NamedTuple):
     "The classification of one frame of a stream"
@@ -405,38 +395,22 @@ class FramePrediction(NamedTuple):
     probs: np.ndarray   # class probabilities `[C]`
     class_name: str = ""
 
+# %% ../nbs/05_convgru.ipynb #ef6ab059
 class StreamError(VideoError):
     "A source that failed part-way; the frames before the failure were classified (`frames_classified`; `probs` from `classify`)"
     def __init__(self, msg, frames_classified:int, probs=None):
         super().__init__(msg, frames_classified); self.frames_classified, self.probs = frames_classified, probs
 
+# %% ../nbs/05_convgru.ipynb #5f259c0e
 def frame_backbone(model:keras.Model) -> keras.Model|None:
     "The per-frame CNN inside a ConvGRU (frames in), or None for a GRU head (features in)"
     wrapped = [l for l in model.layers if isinstance(l, keras.layers.Wrapper)]   # FrameFeatures or TimeDistributed, even
     return wrapped[0].layer if wrapped else None                                 # when a re-run cell re-registered the class
 
+# %% ../nbs/05_convgru.ipynb #3e147bc8
 def _split_model(model):
     "(backbone or None, head layers) of a ConvGRU (frames in) or of a GRU head (features in)"
     return frame_backbone(model), head_layers(model)
-
-def _file_frames(path, size):
-    "Frames of a video file (opened once), then a `VideoError` if decoding stopped well short of what its header promises"
-    cap = _open_video(path)
-    try:
-        header, n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), 0
-        for frame in _decoded_frames(cap, path):
-            n += 1; yield _to_rgb(frame, size)
-    finally: cap.release()
-    if _short_by_more_than_slack(header, n):
-        raise VideoError(f"{path}: decoding stopped after frame {n - 1}, but the header promises {header} frames (truncated or damaged file)", n)
-
-def _camera_frames(source):
-    "RGB frames of a camera-like source (`read() -> (ok, BGR, BGRA or grey frame)`, as `cv2.VideoCapture`) until it stops"
-    while True:
-        ok, frame = source.read()
-        if not ok: return
-        colour = frame.ndim == 3 and frame.shape[2] in (3, 4)
-        yield cv2.cvtColor(frame, cv2.COLOR_BGRA2RGB if frame.shape[-1] == 4 else cv2.COLOR_BGR2RGB) if colour else frame
 
 # %% ../nbs/05_convgru.ipynb #cb958da1
 class StreamingClassifier:
@@ -475,11 +449,12 @@ def _check(self:StreamingClassifier, frame, index):
         frame = np.repeat(frame.reshape(frame.shape[:2] + (1,)), 3, axis=2)
         if frame.shape == self.frame_shape: return frame
     if self.resize and self.backbone is not None and frame.ndim == 3 and frame.shape[2] == self.frame_shape[2]:
-        return _resize_frame(frame, self.frame_shape[:2])
+        return resize_frame(frame, self.frame_shape[:2])
     what = "frames" if self.backbone is not None else "feature vectors"
     raise ValueError(f"frame {index} has shape {frame.shape}, but the model takes {what} of shape {self.frame_shape}"
                      + (" (pass resize=True to resize frames)" if self.backbone is not None else ""))
 
+# %% ../nbs/05_convgru.ipynb #ee0ca8c4
 @patch
 def update(self:StreamingClassifier, frames) -> np.ndarray:
     "Class probabilities `[k, C]` of the next `k` frames `[k, H, W, 3]` (RGB, 0..255), advancing the state"
@@ -491,15 +466,14 @@ def update(self:StreamingClassifier, frames) -> np.ndarray:
 # %% ../nbs/05_convgru.ipynb #8b6eb7a5
 @patch
 def _source(self:StreamingClassifier, source):
-    "An iterator of frames from a path, a camera-like object or an iterable"
-    if isinstance(source, (str, os.PathLike)):
-        if self.backbone is None: raise ValueError("a GRU head classifies feature vectors, not video files")
-        return _file_frames(source, self.frame_shape[:2])
-    if hasattr(source, "read") and not hasattr(source, "__iter__"): return _camera_frames(source)
-    return iter(source)
+    "The frames of `source` from `iter_frames`: a file or camera at the model's frame size, anything else as it comes"
+    opened = isinstance(source, (str, os.PathLike, int))
+    if opened and self.backbone is None: raise ValueError("a GRU head classifies feature vectors, not videos or cameras")
+    return iter_frames(source, self.frame_shape[:2] if opened else None)
 
+# %% ../nbs/05_convgru.ipynb #8577e5a5
 @patch
-def stream(self:StreamingClassifier, source, # a video file, a camera-like object or an iterable of RGB frames
+def stream(self:StreamingClassifier, source, # a video file, camera index or URL, a camera-like object or an iterable of RGB frames
            chunk:int|None=None,   # frames per backbone call (default: the classifier's)
            reset:bool=True,       # start from a fresh state (False: continue the previous stream)
           ) -> Iterator[FramePrediction]:
@@ -527,6 +501,7 @@ def stream(self:StreamingClassifier, source, # a video file, a camera-like objec
         if len(buffer) >= chunk: yield from emit()
     yield from emit()
 
+# %% ../nbs/05_convgru.ipynb #405ccb03
 @patch
 def classify(self:StreamingClassifier, source, chunk:int|None=None) -> np.ndarray:
     "Probabilities `[T, C]` of every frame of `source`; a `StreamError` carries those computed before it (`.probs`)"
@@ -547,7 +522,7 @@ def predict_frames(model:keras.Model,   # a ConvGRU on frames
                   ) -> list[np.ndarray|None]:
     "Per-frame probabilities `[T_i, C]` of whole videos, each read and classified in one streaming pass"
     streamer, out = StreamingClassifier(model, chunk=chunk), []
-    paths = _resolve([v if isinstance(v, Video) else Video(str(v), 0, "") for v in videos], root)
+    paths = resolve_paths(videos, root)
     for path in paths:
         try: out.append(streamer.classify(path))
         except VideoError as e:   # a StreamError too: a video read part-way counts as unreadable
@@ -562,7 +537,7 @@ def join_videos(paths:Sequence, # clips to join, in order
                 size=None,      # (height, width) of the output (default: the first clip's)
                 fps:float=25.0) -> np.ndarray:
     "Write the clips one after the other into one video; return the index of the clip each frame comes from"
-    origin, size = [], _as_size(size)
+    origin, size = [], as_size(size)
     def frames():
         nonlocal size
         for k, path in enumerate(paths):
@@ -572,59 +547,12 @@ def join_videos(paths:Sequence, # clips to join, in order
     write_video(dest, frames(), fps)
     return np.array(origin)
 
-def _runs(labels):
-    "(start, stop, label) of each run of equal labels"
-    labels = np.asarray(labels); edges = np.r_[0, np.flatnonzero(np.diff(labels)) + 1, len(labels)]
-    return [(int(a), int(b), int(labels[a])) for a, b in zip(edges[:-1], edges[1:])]
-
-def switch_delays(predicted:Sequence[int], truth:Sequence[int]) -> list:
-    "Frames from each change of the true class until the prediction first names the new class (None: never)"
-    predicted = np.asarray(predicted)
-    delays = []
-    for start, stop, label in _runs(truth)[1:]:
-        hits = np.flatnonzero(predicted[start:stop] == label)
-        delays.append(int(hits[0]) if len(hits) else None)
-    return delays
-
-# %% ../nbs/05_convgru.ipynb #ce10cc62
-def plot_timeline(probs,                # per-frame probabilities `[T, C]`
-                  class_names:Sequence[str],
-                  truth=None,           # true class of every frame `[T]`, shaded behind the curves
-                  fps:float|None=None,  # x axis in seconds instead of frames
-                  min_prob:float=0.3,   # draw the classes that reach this probability somewhere (and the true ones)
-                  title:str|None=None, save=None):
-    "Per-frame class probabilities over time, with the true and predicted label of every frame as strips below"
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap
-    probs = np.asarray(probs)
-    if probs.ndim != 2 or not len(probs): raise ValueError(f"expected per-frame probabilities [T, C] with T > 0, got shape {probs.shape}")
-    T, C = probs.shape
-    colours = [plt.get_cmap("tab10" if C <= 10 else "tab20")(c % (10 if C <= 10 else 20)) for c in range(C)]
-    scale = 1 / fps if fps else 1
-    always = set(probs.argmax(1).tolist()) | (set(np.asarray(truth).tolist()) if truth is not None else set())
-    shown = [c for c in range(C) if probs[:, c].max() >= min_prob or c in always]  # never empty: predicted classes are drawn
-    fig, (ax, strips) = plt.subplots(2, 1, figsize=(10, 3.6), sharex=True, gridspec_kw=dict(height_ratios=[4, 1]))
-    if truth is not None:
-        for start, stop, label in _runs(truth):
-            ax.axvspan(start * scale, stop * scale, color=colours[label], alpha=0.12, lw=0)
-    for c in shown: ax.plot(np.arange(T) * scale, probs[:, c], color=colours[c], lw=1.3, label=class_names[c])
-    ax.set_ylim(0, 1.02); ax.set_ylabel("probability")
-    ax.legend(fontsize=7, ncol=max(1, min(5, len(shown))), loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False)
-    rows = [probs.argmax(1)] + ([np.asarray(truth)] if truth is not None else [])
-    strips.imshow(np.stack(rows), aspect="auto", cmap=ListedColormap(colours), vmin=-0.5, vmax=C - 0.5,
-                  interpolation="nearest", extent=(0, T * scale, len(rows), 0))
-    strips.set_yticks(np.arange(len(rows)) + 0.5, ["predicted", "true"][:len(rows)], fontsize=8)
-    strips.set_xlabel("seconds" if fps else "frame")
-    if title: fig.suptitle(title, fontsize=10, y=1.02)
-    fig.tight_layout()
-    if save is not None: fig.savefig(save, dpi=100, bbox_inches="tight")
-    return fig
-
 # %% ../nbs/05_convgru.ipynb #d102a32f
 def load_convgru(path) -> keras.Model:
     "Load a ConvGRU saved with `model.save('....keras')`, in Keras' safe mode (no code from the file is run)"
     return keras.saving.load_model(path, safe_mode=True)
 
+# %% ../nbs/05_convgru.ipynb #62f460ac
 def streaming_step(model:keras.Model) -> keras.Model:
     "One step of a ConvGRU: {'frame' `[1, H, W, 3]`, 'state' `[1, U]`} -> {'probs' `[1, C]`, 'state' `[1, U]`}"
     backbone, (gru, norm, classifier) = _split_model(model)
@@ -637,6 +565,7 @@ def streaming_step(model:keras.Model) -> keras.Model:
     return keras.Model({"frame": frame, "state": state}, {"probs": probs, "state": keras.layers.Identity(name="new_state")(output)},
                        name="convgru_step")
 
+# %% ../nbs/05_convgru.ipynb #49c3ebf9
 def export_tflite(model:keras.Model, path,
                   quantize:bool=False,  # 8-bit weights (dynamic-range quantisation): about 4x smaller
                  ) -> Path:
@@ -669,3 +598,73 @@ class TFLiteStreamer:
         out = self.runner(frame=frame[None], state=self.state)
         self.state = out["state"]
         return out["probs"][0]
+
+# %% ../nbs/05_convgru.ipynb #cf45262c
+class ConvGRUFamily(spatial.ModelFamily):
+    "The ConvGRU rows (thesis chapter 6): a backbone on every frame, a GRU over time, a video its last frame's label"
+    kind, video_rule = "convgru", "last"
+    defaults = dict(backbone="inceptionv3", alpha=1.0, weights="imagenet", input_size=None, units=512, length=100, augment=True, patience=5, seed=0)
+    quick = dict(backbone="mobilenet", alpha=0.25, input_size=64, units=64, length=16, batch_size=16, augment=False, patience=3)
+    input_keys = ("backbone", "alpha", "input_size", "length")
+    sequence_rule = "training: windows of `length` frames, a label per frame; scoring: the whole video streamed, its label at the last frame"
+
+CONVGRU = ConvGRUFamily()
+
+# %% ../nbs/05_convgru.ipynb #6d0d8323
+def freeze_batchnorm(model:keras.Model) -> keras.Model:
+    "Keep the BatchNormalization layers of a ConvGRU's backbone frozen (in inference mode) while the rest trains"
+    for layer in spatial.base_network(frame_backbone(model)).layers:
+        if isinstance(layer, keras.layers.BatchNormalization): layer.trainable = False
+    return model
+
+# %% ../nbs/05_convgru.ipynb #eaf5c864
+@patch
+def build(self:ConvGRUFamily, settings:dict, phase:str, n_classes:int, start_from=None) -> keras.Model:
+    "The compiled ConvGRU of `phase` (a Table 6.1 variant), a label per frame, from the weights file `start_from` if given"
+    s = settings
+    net = convgru_model(n_classes, s["backbone"], s["weights"], phase, per_frame=True, alpha=s["alpha"],
+                        input_size=s["input_size"], units=s["units"], compile=False)
+    if start_from: net.load_weights(start_from)
+    if phase == "finetuned": freeze_batchnorm(net)
+    return spatial.compile_classifier(net, s["optimizer"], s["learning_rate"])
+
+# %% ../nbs/05_convgru.ipynb #d369ead7
+@patch
+def pipeline(self:ConvGRUFamily, settings:dict, root, training:bool) -> Callable:
+    "make(videos, batch_size) -> batches of (frame windows `[B, length, H, W, 3]`, a label per frame)"
+    s, size = settings, spatial.backbone_input_size(settings["backbone"], settings["input_size"])
+    def make(videos, batch_size):
+        ds = frame_targets(sequence_dataset(videos, root, s["length"], size, batch_size, shuffle=training, seed=s["seed"],
+                                            augment=ClipAugment(seed=s["seed"]) if training and s["augment"] else None))
+        return ds if training else spatial.cache_if_small(ds, len(videos) * s["length"] * size[0] * size[1] * 3)
+    return make
+
+# %% ../nbs/05_convgru.ipynb #f455a7e8
+@patch
+def trainer(self:ConvGRUFamily, net:keras.Model, settings:dict, phase:str, root,
+            cache_dir=None, # feature cache of the frozen-backbone phase (default: vidnb_data/features)
+           ) -> tuple:
+    "(model to fit, make(videos, batch) for training, for early stopping): the head on cached features when the backbone is frozen"
+    s = settings
+    if phase != "fixed" or s["augment"]: return spatial.ModelFamily.trainer(self, net, s, phase, root)
+    cache = FeatureCache(cache_dir or Path("vidnb_data")/"features", s["backbone"], s["weights"], s["alpha"], s["input_size"],
+                         model=frame_backbone(net))
+    head = gru_head(net.output_shape[-1], cache.feature_dim, s["units"], per_frame=True, layers=head_layers(net))
+    spatial.compile_classifier(head, s["optimizer"], s["learning_rate"])
+    windows = lambda videos, batch_size, shuffle: cached_sequences(cache, videos, root, s["length"], batch_size, shuffle, seed=s["seed"])
+    return head, lambda v, b: windows(v, b, True), lambda v, b: windows(v, b, False).cache()   # labels per frame
+
+# %% ../nbs/05_convgru.ipynb #12bf761f
+@patch
+def predict_videos(self:ConvGRUFamily, model:keras.Model, videos:Sequence, root=None,
+                   settings:dict|None=None,  # the model's input settings (not needed: the model holds them)
+                   batch_size:int=32,        # frames per backbone call
+                   log:DecodeLog|None=None,  # collects the videos that cannot be decoded
+                  ) -> list[np.ndarray|None]:
+    "Per-frame probabilities `[T_i, C]` of each whole video, streamed once; None for a video that cannot be read"
+    return predict_frames(model, videos, root, batch_size, DecodeLog() if log is None else log)
+
+@patch
+def frame_probabilities(self:ConvGRUFamily, model:keras.Model, settings:dict, source, chunk:int=32):
+    "Yield (frame index, class probabilities `[C]`) of every frame of `source`, in order, carrying the GRU state"
+    yield from ((p.index, p.probs) for p in StreamingClassifier(model, chunk=chunk).stream(source))

@@ -5,13 +5,14 @@
 # %% ../nbs/02_metrics.ipynb #528f1e42
 from __future__ import annotations
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 import numpy as np
 
 # %% auto #0
-__all__ = ['topk_accuracy', 'per_class_accuracy', 'confusion_matrix', 'video_probs', 'evaluate', 'plot_per_class',
-           'plot_confusion', 'plot_history', 'results_table']
+__all__ = ['VIDEO_RULES', 'topk_accuracy', 'per_class_accuracy', 'confusion_matrix', 'video_probs', 'evaluate',
+           'video_prediction', 'Scores', 'score_videos', 'compare_rules', 'save_figure', 'plot_per_class',
+           'plot_confusion', 'plot_history', 'switch_delays', 'plot_timeline', 'results_table']
 
 # %% ../nbs/02_metrics.ipynb #c3aaf054
 def _as_arrays(y_true, probs, labels_ok:bool=False):
@@ -58,6 +59,7 @@ def per_class_accuracy(y_true, probs,
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(counts > 0, np.bincount(y, hits, minlength=n_classes) / counts, np.nan)
 
+# %% ../nbs/02_metrics.ipynb #5372f102
 def confusion_matrix(y_true,
                      probs_or_labels,  # probabilities `[N, n_classes]` or predicted labels `[N]`
                      n_classes:int|None=None,
@@ -83,6 +85,7 @@ def _evenly_spaced(video_index, n):
     mask = np.empty(len(video_index), bool); mask[order] = keep_sorted
     return mask
 
+# %% ../nbs/02_metrics.ipynb #d2d4224c
 def video_probs(frame_probs,   # per-frame probabilities `[N, n_classes]`
                 video_index,   # the video of each frame `[N]` (e.g. its index in the list of videos)
                 frames=None,   # None: all frames; int n: n evenly spaced frames per video; or a boolean mask `[N]`
@@ -116,15 +119,64 @@ def evaluate(y_true, probs,
             "per_class_top1": dict(zip(names, top1.tolist())), f"per_class_top{k}": dict(zip(names, topk.tolist())),
             "confusion": confusion_matrix(y, p, p.shape[1]), "class_names": names}
 
+# %% ../nbs/02_metrics.ipynb #a09cbda8
+VIDEO_RULES = {"mean": lambda p: p.mean(0),   # the CNN: the mean of a video's frames (thesis 4.3.1)
+               "last": lambda p: p[-1]}       # recurrent models: the output after the last frame
+
+def video_prediction(frame_probs, # one video's per-frame probabilities `[T, C]`
+                     rule:str="mean", # a key of `VIDEO_RULES`
+                    ) -> np.ndarray:
+    "A video's class probabilities `[C]` from its frames' by `rule`"
+    if rule not in VIDEO_RULES: raise ValueError(f"unknown video rule {rule!r}; choose one of {', '.join(VIDEO_RULES)}")
+    p = np.asarray(frame_probs)
+    if p.ndim != 2 or not len(p): raise ValueError(f"expected per-frame probabilities [T, C] with T > 0, got shape {p.shape}")
+    return VIDEO_RULES[rule](p)
+
+# %% ../nbs/02_metrics.ipynb #4d52ef21
+class Scores(NamedTuple):
+    "A model's scores on a list of videos, and the predictions behind them"
+    metrics: dict          # {'video': evaluate(...), 'frame': evaluate(...), 'videos', 'frames', 'skipped', 'rule'}
+    frame_labels: np.ndarray
+    frame_probs: np.ndarray
+    video_labels: np.ndarray
+    video_probs: np.ndarray
+
+# %% ../nbs/02_metrics.ipynb #83d7d2c9
+def score_videos(frame_probs:Sequence,   # per-frame probabilities `[T_i, C]` of each video (None: skipped)
+                 labels:Sequence[int],   # true class of each video
+                 class_names:Sequence[str]|None=None,
+                 rule:str="mean",        # how a video gets its label (`VIDEO_RULES`)
+                 k:int=5,                # the second accuracy reported, top-k
+                ) -> Scores:
+    "Video scores by `rule` and frame scores of per-video predictions; unreadable videos (None) are counted, not scored"
+    if len(frame_probs) != len(labels): raise ValueError(f"{len(frame_probs)} videos of predictions for {len(labels)} labels")
+    kept = [(np.asarray(p), y) for p, y in zip(frame_probs, labels) if p is not None]
+    if not kept: raise ValueError(f"empty prediction set: none of the {len(labels)} videos could be read")
+    vy = np.array([y for _, y in kept])
+    vp = np.stack([video_prediction(p, rule) for p, _ in kept])
+    fy, fp = np.repeat(vy, [len(p) for p, _ in kept]), np.concatenate([p for p, _ in kept])
+    metrics = dict(video=evaluate(vy, vp, class_names, k), frame=evaluate(fy, fp, class_names, k), videos=len(vy),
+                   frames=len(fy), skipped=len(labels) - len(vy), rule=rule)
+    return Scores(metrics, fy, fp, vy, vp)
+
+# %% ../nbs/02_metrics.ipynb #4db5862b
+def compare_rules(frame_probs:Sequence, labels:Sequence[int], class_names:Sequence[str]|None=None, k:int=5) -> dict:
+    "Scores of whole videos by their last frame ('last'), their mean frame ('mean'), and of every frame ('frames')"
+    by = {rule: score_videos(frame_probs, labels, class_names, rule, k).metrics for rule in VIDEO_RULES}
+    return dict(last=by["last"]["video"], mean=by["mean"]["video"], frames=by["mean"]["frame"])
+
 # %% ../nbs/02_metrics.ipynb #16d4252e
-def _save(fig, save, dpi=100):
+def save_figure(fig, save=None, dpi=100):
+    "Save `fig` to the file `save` (its folder made), when given; return the figure"
     if save is not None:
         Path(save).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(save, dpi=dpi, bbox_inches="tight")
     return fig
 
+# %% ../nbs/02_metrics.ipynb #aa117d8e
 def _label_size(n): return 9 if n <= 20 else 7 if n <= 50 else 5
 
+# %% ../nbs/02_metrics.ipynb #9996b095
 def plot_per_class(y_true, probs, class_names:Sequence[str],
                    ks:Sequence[int]=(1, 5),   # accuracies to show, one bar per k
                    title:str|None=None,
@@ -147,8 +199,9 @@ def plot_per_class(y_true, probs, class_names:Sequence[str],
     ax.grid(axis="x", alpha=0.3); ax.legend(loc="lower right", fontsize=8)
     ax.set_title(title or f"per-class accuracy ({len(y):,} predictions)", fontsize=10)
     fig.tight_layout()
-    return _save(fig, save)
+    return save_figure(fig, save)
 
+# %% ../nbs/02_metrics.ipynb #a32adeaa
 def plot_confusion(y_true, probs_or_labels, class_names:Sequence[str],
                    normalize:bool=True,   # rows as fractions of each true class
                    title:str|None=None, save=None):
@@ -172,7 +225,7 @@ def plot_confusion(y_true, probs_or_labels, class_names:Sequence[str],
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.02, label="fraction of true class" if normalize else "count")
     ax.set_title(title or "confusion matrix", fontsize=10)
     fig.tight_layout()
-    return _save(fig, save)
+    return save_figure(fig, save)
 
 # %% ../nbs/02_metrics.ipynb #b0c4c6c2
 def plot_history(history,                 # a `keras.callbacks.History` or its `.history` dict
@@ -194,7 +247,57 @@ def plot_history(history,                 # a `keras.callbacks.History` or its `
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     if title: fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    return _save(fig, save)
+    return save_figure(fig, save)
+
+# %% ../nbs/02_metrics.ipynb #cc8dd710
+def _runs(labels):
+    "(start, stop, label) of each run of equal labels"
+    labels = np.asarray(labels); edges = np.r_[0, np.flatnonzero(np.diff(labels)) + 1, len(labels)]
+    return [(int(a), int(b), int(labels[a])) for a, b in zip(edges[:-1], edges[1:])]
+
+# %% ../nbs/02_metrics.ipynb #ecdc6396
+def switch_delays(predicted:Sequence[int], truth:Sequence[int]) -> list:
+    "Frames from each change of the true class until the prediction first names the new class (None: never)"
+    predicted = np.asarray(predicted)
+    delays = []
+    for start, stop, label in _runs(truth)[1:]:
+        hits = np.flatnonzero(predicted[start:stop] == label)
+        delays.append(int(hits[0]) if len(hits) else None)
+    return delays
+
+# %% ../nbs/02_metrics.ipynb #ce10cc62
+def plot_timeline(probs,                # per-frame probabilities `[T, C]`
+                  class_names:Sequence[str],
+                  truth=None,           # true class of every frame `[T]`, shaded behind the curves
+                  fps:float|None=None,  # x axis in seconds instead of frames
+                  min_prob:float=0.3,   # draw the classes that reach this probability somewhere (and the true ones)
+                  title:str|None=None, save=None):
+    "Per-frame class probabilities over time, with the true and predicted label of every frame as strips below"
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+    probs = np.asarray(probs)
+    if probs.ndim != 2 or not len(probs): raise ValueError(f"expected per-frame probabilities [T, C] with T > 0, got shape {probs.shape}")
+    T, C = probs.shape
+    colours = [plt.get_cmap("tab10" if C <= 10 else "tab20")(c % (10 if C <= 10 else 20)) for c in range(C)]
+    scale = 1 / fps if fps else 1
+    always = set(probs.argmax(1).tolist()) | (set(np.asarray(truth).tolist()) if truth is not None else set())
+    shown = [c for c in range(C) if probs[:, c].max() >= min_prob or c in always]  # never empty: predicted classes are drawn
+    fig, (ax, strips) = plt.subplots(2, 1, figsize=(10, 3.6), sharex=True, gridspec_kw=dict(height_ratios=[4, 1]))
+    if truth is not None:
+        for start, stop, label in _runs(truth):
+            ax.axvspan(start * scale, stop * scale, color=colours[label], alpha=0.12, lw=0)
+    for c in shown: ax.plot(np.arange(T) * scale, probs[:, c], color=colours[c], lw=1.3, label=class_names[c])
+    ax.set_ylim(0, 1.02); ax.set_ylabel("probability")
+    ax.legend(fontsize=7, ncol=max(1, min(5, len(shown))), loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False)
+    rows = [probs.argmax(1)] + ([np.asarray(truth)] if truth is not None else [])
+    strips.imshow(np.stack(rows), aspect="auto", cmap=ListedColormap(colours), vmin=-0.5, vmax=C - 0.5,
+                  interpolation="nearest", extent=(0, T * scale, len(rows), 0))
+    strips.set_yticks(np.arange(len(rows)) + 0.5, ["predicted", "true"][:len(rows)], fontsize=8)
+    strips.set_xlabel("seconds" if fps else "frame")
+    if title: fig.suptitle(title, fontsize=10, y=1.02)
+    fig.tight_layout()
+    if save is not None: fig.savefig(save, dpi=100, bbox_inches="tight")
+    return fig
 
 # %% ../nbs/02_metrics.ipynb #2a09eb09
 def _fmt_params(n):
@@ -202,6 +305,7 @@ def _fmt_params(n):
     if isinstance(n, str): return n
     return f"{n/1e6:.1f}M" if n >= 1e6 else f"{n/1e3:.0f}K" if n >= 1e3 else str(int(n))
 
+# %% ../nbs/02_metrics.ipynb #d09e05c0
 def _fmt_cell(key, value):
     if value is None or (isinstance(value, float) and np.isnan(value)): return "-"
     if key == "parameters": return _fmt_params(value)
@@ -209,6 +313,7 @@ def _fmt_cell(key, value):
     if isinstance(value, float): return f"{value:.3g}"
     return str(value)
 
+# %% ../nbs/02_metrics.ipynb #1a16f743
 def results_table(rows:Sequence, # dicts with architecture/parameters/top1/top5 (+ any), or tuples in that order
                  ) -> str:
     "Markdown table of results in the style of thesis Table 6.2 (accuracies in 0..1 shown as %)"

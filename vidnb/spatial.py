@@ -11,14 +11,19 @@ from typing import NamedTuple, Sequence
 import numpy as np
 import keras
 import tensorflow as tf
+from fastcore.basics import patch
+
+from .video import as_size, iter_frames
 
 # %% auto #0
-__all__ = ['BACKBONES', 'IMAGENET_BGR_MEAN', 'MOBILENET_URL', 'REGIMES', 'BackboneSpec', 'backbone_input_size', 'feature_dim',
-           'CaffePreprocess', 'preprocessing_layers', 'WeightsUnavailableError', 'load_backbone_weights',
-           'mobilenet_weights_file', 'backbone', 'base_network', 'parameter_counts', 'Regime', 'compile_classifier',
-           'frame_classifier', 'finetune', 'fit_frames', 'train_regime', 'classify_frames', 'FramePredictions',
-           'predict_frames', 'evaluate_videos', 'gradcam_heatmap', 'overlay_heatmap', 'plot_gradcam',
-           'compare_precision', 'end_to_end_throughput']
+__all__ = ['BACKBONES', 'IMAGENET_BGR_MEAN', 'MOBILENET_URL', 'REGIMES', 'MEMORY_CACHE_BYTES', 'FRAMES_PER_VIDEO', 'FRAMES',
+           'BackboneSpec', 'backbone_spec', 'backbone_input_size', 'feature_dim', 'CaffePreprocess',
+           'preprocessing_layers', 'WeightsUnavailableError', 'load_backbone_weights', 'mobilenet_weights_file',
+           'dtype_policy', 'backbone', 'base_network', 'parameter_counts', 'start_weights', 'Regime',
+           'compile_classifier', 'frame_classifier', 'finetune', 'fit_frames', 'train_regime', 'classify_frames',
+           'FrameProbs', 'frames_by_video', 'predict_frames', 'evaluate_videos', 'gradcam_heatmap', 'overlay_heatmap',
+           'plot_gradcam', 'compare_precision', 'end_to_end_throughput', 'cache_if_small', 'chunked', 'ModelFamily',
+           'FrameFamily']
 
 # %% ../nbs/03_spatial.ipynb #d2bdf924
 class BackboneSpec(NamedTuple):
@@ -31,6 +36,7 @@ class BackboneSpec(NamedTuple):
     unfreeze_after: str  # fine-tuning trains every layer after this one
     has_alpha: bool = False  # the constructor takes a width multiplier `alpha`
 
+# %% ../nbs/03_spatial.ipynb #6ed93efd
 BACKBONES = {
     "inceptionv3":    BackboneSpec("InceptionV3",    299, 2048, "tf",    "mixed10",          "mixed8"),
     "resnet50":       BackboneSpec("ResNet50",       224, 2048, "caffe", "conv5_block3_out", "conv4_block6_out"),
@@ -42,20 +48,23 @@ BACKBONES = {
     "efficientnetb0": BackboneSpec("EfficientNetB0", 224, 1280, "none",  "top_activation",   "block6a_expand_activation"),
 }
 
-def _spec(name:str) -> BackboneSpec:
+def backbone_spec(name:str) -> BackboneSpec:
     "The spec of backbone `name`, or a clear error listing the known ones"
     key = str(name).lower().replace("_", "").replace("-", "")
     if key not in BACKBONES: raise ValueError(f"unknown backbone {name!r}; known backbones: {', '.join(BACKBONES)}")
     return BACKBONES[key]
 
-def backbone_input_size(name:str="inceptionv3") -> tuple[int, int]:
-    "Default (height, width) of the frames backbone `name` expects"
-    s = _spec(name).input_size
-    return (s, s)
+# %% ../nbs/03_spatial.ipynb #a7e0f6bd
+def backbone_input_size(name:str="inceptionv3",
+                        input_size=None, # the size asked for (an int or (h, w)); None: the backbone's own
+                       ) -> tuple[int, int]:
+    "(height, width) of the frames backbone `name` is fed: `input_size`, else its own"
+    return as_size(input_size or backbone_spec(name).input_size)
 
+# %% ../nbs/03_spatial.ipynb #dc2d4ca7
 def feature_dim(name:str="inceptionv3", alpha:float=1.0) -> int:
     "Width of the pooled features of backbone `name` (MobileNet's scales with `alpha`)"
-    spec = _spec(name)
+    spec = backbone_spec(name)
     if spec.constructor == "MobileNet": return int(spec.features * alpha)
     if spec.constructor == "MobileNetV2" and alpha > 1.0: return int(spec.features * alpha)
     return spec.features
@@ -74,6 +83,7 @@ class CaffePreprocess(keras.layers.Layer):
         return keras.ops.flip(x, axis=-1) - keras.ops.convert_to_tensor(self.mean, dtype=self.compute_dtype)
     def get_config(self): return {**super().get_config(), "mean": self.mean}
 
+# %% ../nbs/03_spatial.ipynb #b1a3a00f
 def preprocessing_layers(mode:str) -> list:
     "Keras layers that scale RGB 0..255 the way a backbone's `preprocess_input` does"
     if mode == "tf": return [keras.layers.Rescaling(1/127.5, offset=-1.0, name="scale_to_pm1")]
@@ -89,14 +99,16 @@ def preprocessing_layers(mode:str) -> list:
 class WeightsUnavailableError(RuntimeError):
     "ImageNet weights were asked for but could not be obtained"
 
+# %% ../nbs/03_spatial.ipynb #4288ffea
 def _imagenet_help(name, alpha, size):
-    spec = _spec(name)
+    spec = backbone_spec(name)
     width = f", alpha={alpha}" if alpha != 1.0 else ""
     return (f"ImageNet weights for backbone {name!r}{width} could not be obtained: Keras needs network access to download "
             f"them once (they are then cached in ~/.keras/models). Without network, download the Keras file named in the "
             f"URL below (no top) on a machine with network and pass its local path, e.g. backbone({name!r}, weights='/path/to/file.h5'), "
             f"or copy it into $KERAS_HOME/models/; pass weights=None only if you want random weights.")
 
+# %% ../nbs/03_spatial.ipynb #6548252f
 def load_backbone_weights(base:keras.Model, # a `keras.applications` model built with `weights=None`
                           path,             # local .h5 / .weights.h5 file
                          ) -> keras.Model:
@@ -127,16 +139,14 @@ def mobilenet_weights_file(alpha:float=0.25, # MobileNet (v1) width: 0.25, 0.5, 
     except Exception: return None                   # no network: the caller says what it skips
 
 # %% ../nbs/03_spatial.ipynb #f3e25388
-def _policy(mixed_precision):
+def dtype_policy(mixed_precision):
     "Keras dtype policy name for the `mixed_precision` option"
     if mixed_precision in (False, None): return "float32"
     if mixed_precision is True: return "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16"
     if mixed_precision in ("float32", "mixed_bfloat16", "mixed_float16", "bfloat16", "float16"): return mixed_precision
     raise ValueError(f"mixed_precision must be True, False or a Keras dtype policy name, got {mixed_precision!r}")
 
-def _as_hw(size):
-    return (int(size), int(size)) if np.isscalar(size) else tuple(int(s) for s in size)
-
+# %% ../nbs/03_spatial.ipynb #a44752d8
 def backbone(name:str="inceptionv3",   # a key of `BACKBONES`
              weights="imagenet",       # "imagenet", a local .h5/.weights.h5 path, or None (random)
              alpha:float=1.0,          # width multiplier (MobileNet, MobileNetV2 only)
@@ -146,8 +156,8 @@ def backbone(name:str="inceptionv3",   # a key of `BACKBONES`
              batchnorm_momentum:float|None=None, # momentum of the BatchNorm moving averages (None: Keras' 0.99)
             ) -> keras.Model:
     "Model from raw RGB frames `[B, H, W, 3]` (0..255) to pooled ImageNet-network features `[B, D]`"
-    spec = _spec(name)
-    size = _as_hw(input_size or spec.input_size)
+    spec = backbone_spec(name)
+    size = backbone_input_size(name, input_size)
     if alpha != 1.0 and not spec.has_alpha: raise ValueError(f"backbone {name!r} has no width multiplier alpha")
     kwargs = dict(alpha=alpha) if spec.has_alpha else {}
     if weights is not None and weights != "imagenet" and not isinstance(weights, (str, os.PathLike)):
@@ -155,7 +165,7 @@ def backbone(name:str="inceptionv3",   # a key of `BACKBONES`
     path = None if weights in (None, "imagenet") else Path(weights).expanduser()
     if path is not None and not path.is_file(): raise FileNotFoundError(f"{path}: weights file not found")
     constructor = getattr(keras.applications, spec.constructor)
-    policy, previous = _policy(mixed_precision), keras.config.dtype_policy()
+    policy, previous = dtype_policy(mixed_precision), keras.config.dtype_policy()
     keras.config.set_dtype_policy(policy)
     try:
         with warnings.catch_warnings():
@@ -179,6 +189,7 @@ def backbone(name:str="inceptionv3",   # a key of `BACKBONES`
     features = keras.layers.Activation("linear", dtype="float32", name="features")(x)   # float32 out, also under mixed precision
     return keras.Model(frames, features, name=f"{name}_backbone")
 
+# %% ../nbs/03_spatial.ipynb #5a5cdff4
 def base_network(model:keras.Model) -> keras.Model:
     "The nested `keras.applications` network of a `backbone` (searched recursively, e.g. inside a classifier)"
     for layer in model.layers:
@@ -195,6 +206,18 @@ def parameter_counts(model:keras.Model) -> dict:
     trainable, frozen = count(model.trainable_weights), count(model.non_trainable_weights)
     return {"total": trainable + frozen, "trainable": trainable, "non_trainable": frozen}
 
+# %% ../nbs/03_spatial.ipynb #8ea8ffca
+def start_weights(weights,           # "imagenet", a local weights file, or None
+                  scratch:bool,      # the network is trained from scratch
+                  what:str="this network", # its name in the error
+                  hint:str="",       # what to do instead, in the error
+                 ):
+    "The backbone weights a network starts from: random (None) when it is trained from scratch, else `weights`"
+    if not scratch: return weights
+    if weights not in (None, "imagenet"):
+        raise ValueError(f"{what} starts from random weights, so it cannot use the weights file {weights}" + (f"; {hint}" if hint else ""))
+    return None
+
 # %% ../nbs/03_spatial.ipynb #1e9b06c1
 class Regime(NamedTuple):
     "A training regime of thesis 4.3.2 with its Table 4.2 hyperparameters"
@@ -204,6 +227,7 @@ class Regime(NamedTuple):
     epochs: int           # thesis Table 4.2 (early stopping may end sooner)
     batch_size: int = 128
 
+# %% ../nbs/03_spatial.ipynb #c5dcccd3
 REGIMES = {
     "scratch":    Regime("random weights, every layer trained", "adam", 1e-3, 100),
     "pretrained": Regime("ImageNet backbone frozen, new layers trained", "adam", 1e-3, 1),
@@ -224,6 +248,7 @@ def compile_classifier(model:keras.Model,    # a model ending in class probabili
                   metrics=["accuracy", keras.metrics.SparseTopKCategoricalAccuracy(min(5, model.output_shape[-1]), name="top5")])
     return model
 
+# %% ../nbs/03_spatial.ipynb #c3f746c7
 def frame_classifier(n_classes:int,            # classes of the dataset
                      backbone:str="inceptionv3", # a key of `BACKBONES`
                      weights="imagenet",         # "imagenet", a local weights file, or None (random)
@@ -240,15 +265,11 @@ def frame_classifier(n_classes:int,            # classes of the dataset
     "Compiled per-frame classifier: raw frames `[B, H, W, 3]` -> class probabilities, set up for `regime`"
     if regime not in REGIMES: raise ValueError(f"unknown regime {regime!r}; choose one of {list(REGIMES)}")
     if int(n_classes) < 2: raise ValueError(f"a classifier needs at least 2 classes, got {n_classes}")
-    if regime == "scratch":
-        if weights not in (None, "imagenet"):
-            raise ValueError(f"regime 'scratch' trains from random weights, so it cannot use the weights file {weights}; "
-                             "use regime='pretrained' or 'finetuned'")
-        weights = None
+    weights = start_weights(weights, regime == "scratch", "regime 'scratch'", "use regime='pretrained' or 'finetuned'")
     if batchnorm_momentum is None and regime == "scratch": batchnorm_momentum = 0.9
     net = _backbone_model(backbone, weights, alpha, input_size, trainable=regime == "scratch", mixed_precision=mixed_precision,
                           batchnorm_momentum=batchnorm_momentum)
-    policy = _policy(mixed_precision)
+    policy = dtype_policy(mixed_precision)
     frames = keras.Input(net.input_shape[1:], name="frames")
     x = net(frames)
     if hidden: x = keras.layers.Dense(hidden, activation="relu", dtype=policy, name="fc")(x)
@@ -261,12 +282,14 @@ def frame_classifier(n_classes:int,            # classes of the dataset
     if regime == "finetuned": finetune(model, unfreeze_after, learning_rate or REGIMES["finetuned"].learning_rate)
     return model
 
+# %% ../nbs/03_spatial.ipynb #ecc0c1ea
 def _spec_of(base:keras.Model) -> BackboneSpec|None:
     "The spec whose named layers `base` has (None if not one of `BACKBONES`)"
     names = {l.name for l in base.layers}
     found = [s for s in BACKBONES.values() if s.unfreeze_after in names and s.last_conv in names]
     return found[0] if len(found) == 1 else None
 
+# %% ../nbs/03_spatial.ipynb #a94d111b
 def finetune(model:keras.Model,            # a classifier (usually trained in the `pretrained` regime)
              unfreeze_after:str|None=None, # train every backbone layer after this one (default: the backbone's)
              learning_rate:float=1e-3,     # thesis: SGD with a fixed, small learning rate
@@ -305,6 +328,7 @@ def fit_frames(model:keras.Model,
         warnings.filterwarnings("ignore", message=".*(shuffle=True. was passed|Your input ran out of data).*")
         return model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose)
 
+# %% ../nbs/03_spatial.ipynb #09c47bef
 def train_regime(regime:str, n_classes:int, train, validation=None,
                  epochs:int|None=None,          # default: thesis Table 4.2 for the regime
                  pretrain_epochs:int|None=None, # finetuned: epochs of the first (pretrained) phase, default 1
@@ -323,7 +347,7 @@ def train_regime(regime:str, n_classes:int, train, validation=None,
     return model, histories
 
 # %% ../nbs/03_spatial.ipynb #180e93ba
-from .datasets import Video, frame_dataset
+from .datasets import Video, DecodeLog, ClipAugment, frame_dataset
 from .metrics import evaluate, video_probs
 
 def _check_frames(model, frames):
@@ -336,27 +360,45 @@ def _check_frames(model, frames):
                          f"[batch, {expected[0]}, {expected[1]}, {expected[2]}] (one frame: {expected}); resize them first")
     return x.astype("float32")
 
+# %% ../nbs/03_spatial.ipynb #f595184c
 def classify_frames(model:keras.Model, frames, batch_size:int=32) -> np.ndarray:
     "Class probabilities `[B, n_classes]` of frames `[B, H, W, 3]` (or one frame `[H, W, 3]`)"
     return model.predict(_check_frames(model, frames), batch_size=batch_size, verbose=0)
 
-class FramePredictions(NamedTuple):
+# %% ../nbs/03_spatial.ipynb #36b6f520
+class FrameProbs(NamedTuple):
     "Per-frame output of a model over a list of videos"
     probs: np.ndarray        # [N, n_classes]
     labels: np.ndarray       # [N] label of each frame's video
     video_index: np.ndarray  # [N] index of each frame's video in the list given
 
+# %% ../nbs/03_spatial.ipynb #03f54eb6
+def frames_by_video(model:keras.Model, videos:Sequence[Video], root=None,
+                    stride:int=1,             # every `stride`-th frame of each video
+                    batch_size:int=32,
+                    log:DecodeLog|None=None,  # collects the videos that cannot be decoded
+                   ) -> list[np.ndarray|None]:
+    "Probabilities `[T_i, C]` of every `stride`-th frame of each video (None for a video with no decodable frame)"
+    ds = frame_dataset(videos, root, size=tuple(model.input_shape[1:3]), stride=stride, batch_size=batch_size,
+                       with_index=True, log=log)
+    out = [[] for _ in videos]
+    for x, _, index in ds:
+        for p, i in zip(np.asarray(model.predict_on_batch(x), "float32"), index.numpy()): out[i].append(p)
+    return [np.stack(p) if p else None for p in out]
+
+# %% ../nbs/03_spatial.ipynb #880f5963
 def predict_frames(model:keras.Model, videos:Sequence[Video], root=None,
                    stride:int=1,        # every `stride`-th frame of each video
-                   batch_size:int=32) -> FramePredictions:
+                   batch_size:int=32) -> FrameProbs:
     "Probabilities of every `stride`-th frame of `videos`, with their labels and video indices"
     if not len(videos): raise ValueError("empty prediction set: no videos given")
-    ds = frame_dataset(videos, root, size=tuple(model.input_shape[1:3]), stride=stride, batch_size=batch_size, with_index=True)
-    parts = [(model.predict_on_batch(x), y.numpy(), i.numpy()) for x, y, i in ds]
-    if not parts: raise ValueError("empty prediction set: no frame of these videos could be decoded")
-    probs, labels, index = (np.concatenate(a) for a in zip(*parts))
-    return FramePredictions(np.asarray(probs, "float32"), labels, index)
+    per_video = frames_by_video(model, videos, root, stride, batch_size)
+    kept = [i for i, p in enumerate(per_video) if p is not None]
+    if not kept: raise ValueError("empty prediction set: no frame of these videos could be decoded")
+    index = np.repeat(kept, [len(per_video[i]) for i in kept])
+    return FrameProbs(np.concatenate([per_video[i] for i in kept]), np.array([v.label for v in videos])[index], index)
 
+# %% ../nbs/03_spatial.ipynb #c435c501
 def evaluate_videos(model:keras.Model, videos:Sequence[Video], root=None,
                     class_names:Sequence[str]|None=None,
                     stride:int=1, k:int=5, batch_size:int=32,
@@ -379,6 +421,7 @@ def _layer_path(model, name):
             if path: return [model] + path
     return None
 
+# %% ../nbs/03_spatial.ipynb #ab468c17
 def _chain_layers(model):
     "The layers of `model` after its input, when each takes the previous one's output (else a clear error)"
     layers = [l for l in model.layers if not isinstance(l, keras.layers.InputLayer)]
@@ -392,6 +435,7 @@ def _chain_layers(model):
                              "pass the nested network itself, or a layer name of the outer model")
     return layers
 
+# %% ../nbs/03_spatial.ipynb #443eb6bc
 def _forward(path, x, name):
     "Run `path[0]` on `x`, returning (activation of layer `name`, output, input of the final layer)"
     model = path[0]
@@ -406,11 +450,13 @@ def _forward(path, x, name):
         else: x = layer(x, training=False)
     return activation, x, before
 
+# %% ../nbs/03_spatial.ipynb #f2e24462
 def _default_cam_layer(model):
     spec = _spec_of(base_network(model)) if any(isinstance(l, keras.Model) for l in model.layers) else _spec_of(model)
     if spec is None: raise ValueError(f"{model.name}: name the convolutional layer for Grad-CAM (layer=...)")
     return spec.last_conv
 
+# %% ../nbs/03_spatial.ipynb #7a74095f
 def gradcam_heatmap(model:keras.Model,   # a classifier of frames (backbone nested or not)
                     frame,               # one frame `[H, W, 3]` (0..255) of the model's input size
                     class_index:int,     # the class whose evidence to map
@@ -453,11 +499,12 @@ def overlay_heatmap(frame,             # RGB frame `[H, W, 3]`, 0..255
     colour = cv2.applyColorMap(np.uint8(255 * np.clip(heat, 0, 1)), cv2.COLORMAP_JET)[..., ::-1]
     return np.uint8(np.clip((1 - opacity) * frame + opacity * colour, 0, 255))
 
+# %% ../nbs/03_spatial.ipynb #b938d271
 def plot_gradcam(model:keras.Model, frames, labels:Sequence[int], class_names:Sequence[str],
                  layer:str|None=None, save=None, title:str|None=None):
     "Figure: each frame, Grad-CAM of its true class, and Grad-CAM of the predicted class"
     import matplotlib.pyplot as plt
-    from vidnb.metrics import _save
+    from vidnb.metrics import save_figure
     frames = np.asarray(frames)
     probs = classify_frames(model, frames)
     fig, axes = plt.subplots(len(frames), 3, figsize=(6.6, 2.2 * len(frames)), squeeze=False, dpi=72)
@@ -470,13 +517,14 @@ def plot_gradcam(model:keras.Model, frames, labels:Sequence[int], class_names:Se
             ax.imshow(image); ax.set_title(text, fontsize=8); ax.set_xticks([]); ax.set_yticks([])
     if title: fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    return _save(fig, save)
+    return save_figure(fig, save)
 
 # %% ../nbs/03_spatial.ipynb #2b892afe
 def _cosine(a, b):
     a, b = np.asarray(a, "float64"), np.asarray(b, "float64")
     return (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1) + 1e-30)
 
+# %% ../nbs/03_spatial.ipynb #cd92d557
 def compare_precision(name:str="inceptionv3", weights=None, alpha:float=1.0, input_size=None,
                       batch_size:int=32, rounds:int=4,
                       frames=None,              # uint8 frames to use (default: random pixels)
@@ -498,11 +546,12 @@ def compare_precision(name:str="inceptionv3", weights=None, alpha:float=1.0, inp
     cosine = _cosine(f_full, f_mixed)
     mean = f_full.mean(0)                       # what the frames share; centred, only what tells them apart remains
     centred = _cosine(f_full - mean, f_mixed - mean) if len(f_full) > 1 else cosine
-    return {"backbone": name, "input": tuple(size), "batch_size": batch_size, "policy": _policy(mixed_precision),
+    return {"backbone": name, "input": tuple(size), "batch_size": batch_size, "policy": dtype_policy(mixed_precision),
             "float32_fps": fps["float32"], "mixed_fps": fps["mixed"], "speedup": fps["mixed"] / fps["float32"],
             "cosine_mean": float(cosine.mean()), "cosine_min": float(cosine.min()),
             "centred_cosine_mean": float(centred.mean()), "rounds": rounds}
 
+# %% ../nbs/03_spatial.ipynb #a060bbb0
 def end_to_end_throughput(model:keras.Model, videos:Sequence[Video], root=None,
                           batch_size:int=32, batches:int=8, stride:int=1) -> dict:
     "Frames/s from video files (decode + resize + model) against the model alone on in-memory frames"
@@ -517,3 +566,103 @@ def end_to_end_throughput(model:keras.Model, videos:Sequence[Video], root=None,
         frames_seen += len(x)
     alone_fps, files_fps = batch_size * len(alone) / sum(alone), frames_seen / sum(files)
     return {"end_to_end_fps": files_fps, "backbone_fps": alone_fps, "ratio": files_fps / alone_fps, "frames": frames_seen}
+
+# %% ../nbs/03_spatial.ipynb #5ca46c67
+MEMORY_CACHE_BYTES = 2 * 2**30   # decoded data smaller than this stays in memory after the first epoch
+FRAMES_PER_VIDEO = 200           # a generous mean (UCF-101: about 186) for that estimate
+
+def cache_if_small(ds:tf.data.Dataset, estimated_bytes:float) -> tf.data.Dataset:
+    "`ds` cached in memory when its estimated size is below `MEMORY_CACHE_BYTES`"
+    return ds.cache() if estimated_bytes < MEMORY_CACHE_BYTES else ds
+
+def chunked(items, n:int):
+    "Lists of `n` consecutive items (the last one shorter) of any iterable, read lazily"
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == n: yield chunk; chunk = []
+    if chunk: yield chunk
+
+# %% ../nbs/03_spatial.ipynb #4d7391ef
+class ModelFamily:
+    "What `vidnb.experiments` needs of a model chapter: one object per kind of model, looked up once by its `kind`"
+    kind:str = ""               # the string stored in model files
+    video_rule:str = "mean"     # how a video gets its label from its frames' (`vidnb.metrics.VIDEO_RULES`)
+    defaults:dict = {}          # settings every row of this kind has
+    quick:dict = {}             # the quick preset of this kind
+    input_keys:tuple = ()       # the settings a saved model needs to read new videos
+    sequence_rule:str = ""      # how a video is read in training and scoring, in words (saved with the model)
+    def __repr__(self): return f"{type(self).__name__}(kind={self.kind!r}, video_rule={self.video_rule!r})"
+
+    def input_settings(self, settings:dict) -> dict:
+        "What a saved model needs to read new videos the way it was trained"
+        out = {k: settings[k] for k in self.input_keys}
+        if "input_size" in out and out["input_size"] is None: out["input_size"] = backbone_input_size(settings["backbone"])[0]
+        return {**out, "sequence_rule": self.sequence_rule}
+
+    def finish_settings(self, settings:dict, given:dict, row:str) -> dict:
+        "A row's settings checked for this kind: a known backbone, alpha 1 for a backbone without a width multiplier"
+        spec = backbone_spec(settings["backbone"])          # unknown backbones fail here, clearly
+        if "alpha" not in given and not spec.has_alpha: settings["alpha"] = 1.0
+        return settings
+
+    def trainer(self, net:keras.Model, settings:dict, phase:str, root, cache_dir=None) -> tuple:
+        "(model to fit, make(videos, batch) for training, for early stopping) of a phase: `net` on this family's pipelines"
+        return net, self.pipeline(settings, root, True), self.pipeline(settings, root, False)
+
+# %% ../nbs/03_spatial.ipynb #d78bdf77
+class FrameFamily(ModelFamily):
+    "The per-frame CNN rows (thesis chapter 4): every `stride`-th frame classified, a video the mean of its frames"
+    kind, video_rule = "frames", "mean"
+    defaults = dict(backbone="inceptionv3", alpha=1.0, weights="imagenet", input_size=None, stride=1, hidden=1024,
+                    dropout=0.5, unfreeze_after=None, augment=True, patience=5, seed=0)
+    quick = dict(backbone="mobilenet", alpha=0.25, input_size=64, stride=8, hidden=128, batch_size=64, augment=False, patience=3)
+    input_keys = ("backbone", "alpha", "input_size", "stride")
+    sequence_rule = "every stride-th frame is classified; a video is the mean of its frames (thesis 4.3.1)"
+
+FRAMES = FrameFamily()
+
+# %% ../nbs/03_spatial.ipynb #94e790e6
+@patch
+def build(self:FrameFamily, settings:dict, phase:str, n_classes:int,
+          start_from=None, # weights file of the phase before (fine-tuning)
+         ) -> keras.Model:
+    "The compiled per-frame classifier of training `phase`: 'scratch', 'pretrained' or 'finetuned'"
+    s = settings
+    net = frame_classifier(n_classes, s["backbone"], s["weights"], "scratch" if phase == "scratch" else "pretrained",
+                           s["alpha"], s["input_size"], s["hidden"], s["dropout"])
+    if start_from: net.load_weights(start_from)
+    if phase == "finetuned": finetune(net, s["unfreeze_after"], s["learning_rate"])
+    return compile_classifier(net, s["optimizer"], s["learning_rate"])
+
+# %% ../nbs/03_spatial.ipynb #a3043b18
+@patch
+def pipeline(self:FrameFamily, settings:dict, root, training:bool):
+    "make(videos, batch_size) -> batches of (frames, labels), for training (shuffled, augmented if asked) or evaluation"
+    s, size = settings, backbone_input_size(settings["backbone"], settings["input_size"])
+    def make(videos, batch_size):
+        if training and s["augment"]:
+            return frame_dataset(videos, root, size, s["stride"], batch_size, shuffle=True, augment=ClipAugment(seed=s["seed"]), seed=s["seed"])
+        ds = cache_if_small(frame_dataset(videos, root, size, s["stride"], batch_size=256).unbatch(),
+                            len(videos) * FRAMES_PER_VIDEO / s["stride"] * size[0] * size[1] * 3)
+        return (ds.shuffle(20_000, seed=s["seed"]) if training else ds).batch(batch_size).prefetch(2)
+    return make
+
+# %% ../nbs/03_spatial.ipynb #09b35c87
+@patch
+def predict_videos(self:FrameFamily, model:keras.Model, videos:Sequence[Video], root=None,
+                   settings:dict|None=None,  # the model's input settings (`stride`)
+                   batch_size:int=32,
+                   log:DecodeLog|None=None,  # collects the videos that cannot be decoded
+                  ) -> list[np.ndarray|None]:
+    "Per-frame probabilities `[T_i, C]` of each video (every `stride`-th frame); None for a video that cannot be read"
+    return frames_by_video(model, videos, root, (settings or {}).get("stride", 1), batch_size, log)
+
+# %% ../nbs/03_spatial.ipynb #ba0059bd
+@patch
+def frame_probabilities(self:FrameFamily, model:keras.Model, settings:dict, source,
+                        chunk:int=32, # frames per model call
+                       ):
+    "Yield (frame index, class probabilities `[C]`) of every frame of `source`, in order"
+    frames = chunked(iter_frames(source, tuple(model.input_shape[1:3])), chunk)
+    yield from enumerate(p for batch in frames for p in model.predict_on_batch(np.stack(batch).astype("float32")))

@@ -6,33 +6,34 @@
 from __future__ import annotations
 import warnings
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import keras
 import tensorflow as tf
+from fastcore.basics import patch
 
-from .datasets import Video, VideoError, DecodeLog, read_video, video_info, sequence_dataset, padded_dataset
+from .datasets import Video, VideoError, DecodeLog, ClipAugment, read_video, video_info, sequence_dataset, padded_dataset, resolve_paths
+from .video import as_size, iter_frames
+from .spatial import ModelFamily, compile_classifier, cache_if_small, chunked, FRAMES_PER_VIDEO
 
 # %% auto #0
-__all__ = ['FRAME_SIZE', 'PAD_VALUE', 'RNN_CELLS', 'frame_features', 'frames_to_features', 'source_size', 'rnn_dataset',
-           'video_dataset', 'rnn_classifier', 'rnn_parameter_count', 'check_features', 'classify_video',
-           'per_frame_model', 'check_batch', 'fit_rnn', 'predict_videos', 'reverse_videos', 'partner_class',
-           'order_test']
+__all__ = ['FRAME_SIZE', 'PAD_VALUE', 'RNN_CELLS', 'RECURRENT', 'feature_size', 'frames_to_features', 'source_size',
+           'rnn_dataset', 'video_dataset', 'rnn_classifier', 'rnn_parameter_count', 'check_features', 'classify_video',
+           'per_frame_model', 'check_batch', 'fit_rnn', 'real_frames', 'predict_videos', 'reverse_videos',
+           'partner_class', 'order_test', 'RecurrentFamily', 'stream_step']
 
 # %% ../nbs/04_temporal.ipynb #99bc8907
 FRAME_SIZE = (50, 50)   # (height, width) of the downsampled frames (thesis 5.2.1)
 PAD_VALUE = -1.0        # feature value of padded time steps; real frames are scaled to [0, 1]
 
-def _height_width(size): return (int(size), int(size)) if np.ndim(size) == 0 else tuple(int(s) for s in size)
-
-def frame_features(frame_size=FRAME_SIZE, # (height, width) or one int for square frames
+def feature_size(frame_size=FRAME_SIZE,   # (height, width) or one int for square frames
                   ) -> int:
     "Length of the vector one frame becomes: height x width x 3"
-    h, w = _height_width(frame_size)
-    if h < 1 or w < 1: raise ValueError(f"frame_size must be positive, got {frame_size}")
+    h, w = as_size(frame_size)
     return h * w * 3
 
+# %% ../nbs/04_temporal.ipynb #f335598e
 def frames_to_features(frames,                # pixel values 0-255, `[T, H, W, 3]` or a batch `[B, T, H, W, 3]`
                        frame_size=FRAME_SIZE, # (height, width) each frame is resampled to
                       ) -> tf.Tensor:
@@ -44,7 +45,7 @@ def frames_to_features(frames,                # pixel values 0-255, `[T, H, W, 3
     if shape[-1] != 3:
         raise ValueError(f"expected 3 colour channels (RGB) per frame, got {shape[-1]} in frames of shape {tuple(shape)}")
     if shape[-4] == 0: raise ValueError("empty sequence: a video needs at least one frame")
-    h, w = _height_width(frame_size)
+    h, w = as_size(frame_size)
     dynamic = tf.shape(frames)
     x = tf.reshape(tf.cast(frames, tf.float32), tf.concat([[-1], dynamic[-3:]], 0))
     if tuple(shape[-3:-1]) != (h, w): x = tf.image.resize(x, (h, w), method="area")
@@ -53,6 +54,7 @@ def frames_to_features(frames,                # pixel values 0-255, `[T, H, W, 3
 # %% ../nbs/04_temporal.ipynb #e04dc920
 def _video_path(video:Video, root): return Path(video.path) if root is None or Path(video.path).is_absolute() else Path(root)/video.path
 
+# %% ../nbs/04_temporal.ipynb #4d76c5ab
 def source_size(videos:Sequence[Video], root=None) -> tuple[int, int]:
     "(height, width) of the first video of `videos` that has a readable header"
     if not len(videos): raise ValueError("no videos given")
@@ -62,10 +64,12 @@ def source_size(videos:Sequence[Video], root=None) -> tuple[int, int]:
         return info["height"], info["width"]
     raise ValueError(f"none of the {len(videos)} videos can be opened (first: {_video_path(videos[0], root)})")
 
+# %% ../nbs/04_temporal.ipynb #930cabb2
 def _label_per_step(labels, features):
     "Repeat each video's label over the time steps of its features: `[B]` -> `[B, T]`"
     return tf.repeat(labels[:, None], tf.shape(features)[1], axis=1)
 
+# %% ../nbs/04_temporal.ipynb #01c1fe1a
 def rnn_dataset(videos:Sequence[Video], # items of a split
                 root=None,               # folder their paths are relative to
                 length:int=100,          # frames per training sequence (thesis 5.2.1)
@@ -86,6 +90,7 @@ def rnn_dataset(videos:Sequence[Video], # items of a split
         return features, (_label_per_step(labels, features) if per_frame else labels)
     return ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
 
+# %% ../nbs/04_temporal.ipynb #7b5b1eaa
 def video_dataset(videos:Sequence[Video], root=None,
                   frame_size=FRAME_SIZE,
                   decode_size=None,          # as in `rnn_dataset`, so test frames are resampled like training frames
@@ -117,7 +122,7 @@ def rnn_classifier(n_classes:int,          # number of classes of the softmax
     if cell not in RNN_CELLS: raise ValueError(f"cell must be one of {list(RNN_CELLS)}, got {cell!r}")
     if n_classes < 2: raise ValueError(f"a classifier needs at least 2 classes, got n_classes={n_classes}")
     if units < 1: raise ValueError(f"units must be positive, got {units}")
-    inputs = keras.Input((None, frame_features(frame_size)), name="frames")
+    inputs = keras.Input((None, feature_size(frame_size)), name="frames")
     x = keras.layers.Masking(PAD_VALUE, name="padding_mask")(inputs)
     x = RNN_CELLS[cell](units, return_sequences=per_frame, name=cell)(x)
     outputs = keras.layers.Dense(n_classes, activation="softmax", name="classes")(x)
@@ -140,6 +145,7 @@ def rnn_parameter_count(input_size:int,       # values per time step (7,500 for 
 # %% ../nbs/04_temporal.ipynb #46f91ed3
 def _model_input_size(model): return model.input_shape[-1]
 
+# %% ../nbs/04_temporal.ipynb #92a8e8a9
 def check_features(model:keras.Model, # a model from `rnn_classifier`
                    features,          # `[T, d]` or `[B, T, d]` frame vectors
                    frame_size=FRAME_SIZE,
@@ -150,12 +156,13 @@ def check_features(model:keras.Model, # a model from `rnn_classifier`
     if shape[-2] == 0: raise ValueError("empty sequence: a video needs at least one frame")
     wanted = _model_input_size(model)
     if shape[-1] != wanted:
-        h, w = _height_width(frame_size)
+        h, w = as_size(frame_size)
         side = np.sqrt(shape[-1] / 3)
         guess = f" (frames of {int(side)}x{int(side)}x3?)" if side == int(side) else (" (not a multiple of 3 colour channels)" if shape[-1] % 3 else "")
         raise ValueError(f"the model reads {wanted} values per frame ({h}x{w}x3 for frame_size={frame_size}), "
                          f"got {shape[-1]}{guess}: pass frames through frames_to_features(frames, frame_size)")
 
+# %% ../nbs/04_temporal.ipynb #945fa2d9
 def classify_video(model:keras.Model,  # a model from `rnn_classifier`
                    video,              # a video file, uint8 frames `[T, H, W, 3]`, or frame vectors `[T, h*w*3]`
                    frame_size=FRAME_SIZE,
@@ -170,6 +177,7 @@ def classify_video(model:keras.Model,  # a model from `rnn_classifier`
     check_features(model, video, frame_size)
     return np.asarray(model.predict_on_batch(video[None].astype("float32")))[0]
 
+# %% ../nbs/04_temporal.ipynb #f61337c3
 def per_frame_model(model:keras.Model, # a per-video model from `rnn_classifier`
                    ) -> keras.Model:
     "A copy of `model` (same layers, same weights) whose recurrent layer returns a prediction after every frame"
@@ -199,6 +207,7 @@ def check_batch(model:keras.Model, features, labels):
         raise ValueError(f"labels must lie in 0..{n_classes - 1} for the model's {n_classes} classes, "
                          f"got {labels.min()}..{labels.max()}")
 
+# %% ../nbs/04_temporal.ipynb #48fe12e1
 def _label_guard(n_classes):
     "tf.data map: fail with a clear message on a batch whose labels the softmax does not have"
     def guard(features, labels):
@@ -208,6 +217,7 @@ def _label_guard(n_classes):
         with tf.control_dependencies(checks): return tf.identity(features), tf.identity(labels)
     return guard
 
+# %% ../nbs/04_temporal.ipynb #7695cdc1
 def fit_rnn(model:keras.Model,         # a compiled model from `rnn_classifier`
             train:tf.data.Dataset,     # e.g. `rnn_dataset(...)`
             validation:tf.data.Dataset|None=None, # e.g. `video_dataset(...)`
@@ -226,22 +236,28 @@ def fit_rnn(model:keras.Model,         # a compiled model from `rnn_classifier`
                          epochs=epochs, callbacks=list(callbacks), verbose=verbose)
 
 # %% ../nbs/04_temporal.ipynb #4e8c4410
+def real_frames(features) -> tf.Tensor:
+    "bool `[B, T]`: True at the real frames of padded frame vectors `[B, T, d]`, False at the padding"
+    return tf.reduce_max(features, -1) > PAD_VALUE
+
+# %% ../nbs/04_temporal.ipynb #765987c9
 def predict_videos(model:keras.Model, dataset:tf.data.Dataset) -> tuple[np.ndarray, np.ndarray]:
     "(labels, probabilities) over a `video_dataset`: per video, or per real frame for a per-frame model"
     ys, ps = [], []
     for features, labels in dataset:
         probs, labels = np.asarray(model.predict_on_batch(features)), np.asarray(labels)
         if probs.ndim == 3:   # per frame: keep the real steps only
-            real = (tf.reduce_max(features, -1) > PAD_VALUE).numpy()
+            real = real_frames(features).numpy()
             if labels.ndim == 1: labels = np.repeat(labels[:, None], real.shape[1], axis=1)
             labels, probs = labels[real], probs[real]
         ys.append(labels); ps.append(probs)
     return np.concatenate(ys), np.concatenate(ps)
 
+# %% ../nbs/04_temporal.ipynb #cded6ba7
 def reverse_videos(dataset:tf.data.Dataset) -> tf.data.Dataset:
     "A `video_dataset` with every video's real frames in reverse order (padding stays at the end)"
     def reverse(features, labels):
-        lengths = tf.reduce_sum(tf.cast(tf.reduce_max(features, -1) > PAD_VALUE, tf.int32), 1)
+        lengths = tf.reduce_sum(tf.cast(real_frames(features), tf.int32), 1)
         return tf.reverse_sequence(features, lengths, seq_axis=1, batch_axis=0), labels
     return dataset.map(reverse)
 
@@ -256,6 +272,7 @@ def partner_class(class_names:Sequence[str]) -> dict[int, int]:
         partners[i] = index.get(c[: -len(ending)] + swap[ending], i) if ending else i
     return partners
 
+# %% ../nbs/04_temporal.ipynb #c1b410f1
 def order_test(model:keras.Model, dataset:tf.data.Dataset, partners:dict[int, int]) -> dict:
     "Top-1 accuracy on the videos, on their reversals (labelled with the partner class), and on both, per class"
     y, p = predict_videos(model, dataset)
@@ -264,3 +281,84 @@ def order_test(model:keras.Model, dataset:tf.data.Dataset, partners:dict[int, in
     forward, backward = p.argmax(1) == y, p_back.argmax(1) == y_back
     return {c: dict(forward=forward[y == c].mean(), reversed=backward[y == c].mean(),
                     both=np.r_[forward[y == c], backward[y == c]].mean()) for c in sorted(set(y.tolist()))}
+
+# %% ../nbs/04_temporal.ipynb #d3c19004
+class RecurrentFamily(ModelFamily):
+    "The LSTM and GRU rows (thesis chapter 5): downsampled frames into a recurrent layer, a video its last frame's label"
+    kind, video_rule = "rnn", "last"
+    defaults = dict(cell="gru", units=512, frame_size=50, decode_size=100, length=100, augment=True, patience=5, seed=0)
+    quick = dict(units=64, frame_size=32, decode_size=64, length=40, augment=False, patience=3)
+    input_keys = ("cell", "frame_size", "decode_size", "length")
+    sequence_rule = ("training: a random window of `length` frames, short videos repeated (thesis Fig. 5.2); "
+                     "scoring: the whole video")
+
+    def finish_settings(self, settings:dict, given:dict, row:str) -> dict:
+        "A row's settings checked: the LSTM row has an LSTM cell, the GRU row a GRU"
+        if settings["cell"] != row: raise ValueError(f"model {row!r} is the {row.upper()} row; use --model {settings['cell']}")
+        return settings
+
+RECURRENT = RecurrentFamily()
+
+# %% ../nbs/04_temporal.ipynb #fad79f75
+@patch
+def build(self:RecurrentFamily, settings:dict, phase:str, n_classes:int,
+          start_from=None, # weights file to start from (a finished phase)
+         ) -> keras.Model:
+    "The compiled LSTM or GRU classifier of `settings` (one phase)"
+    net = rnn_classifier(n_classes, settings["cell"], settings["units"], settings["frame_size"])
+    if start_from: net.load_weights(start_from)
+    return compile_classifier(net, settings["optimizer"], settings["learning_rate"])
+
+# %% ../nbs/04_temporal.ipynb #a49bfb73
+@patch
+def pipeline(self:RecurrentFamily, settings:dict, root, training:bool) -> Callable:
+    "make(videos, batch_size) -> batches of (frame vectors, labels): random windows for training, whole videos otherwise"
+    s, decode = settings, as_size(settings["decode_size"])
+    def make(videos, batch_size):
+        if training:
+            return rnn_dataset(videos, root, s["length"], s["frame_size"], decode, batch_size,
+                               augment=ClipAugment(seed=s["seed"]) if s["augment"] else None, seed=s["seed"])
+        return cache_if_small(video_dataset(videos, root, s["frame_size"], decode, batch_size),
+                              len(videos) * FRAMES_PER_VIDEO * feature_size(s["frame_size"]) * 4)
+    return make
+
+# %% ../nbs/04_temporal.ipynb #fb6c372b
+@patch
+def predict_videos(self:RecurrentFamily, model:keras.Model, videos:Sequence[Video], root=None,
+                   settings:dict|None=None,  # the model's input settings (`frame_size`, `decode_size`)
+                   batch_size:int=32,        # frames per call, roughly: whole videos go in padded batches of batch_size // 4
+                   log:DecodeLog|None=None,  # collects the videos that cannot be decoded
+                  ) -> list[np.ndarray|None]:
+    "Per-frame probabilities `[T_i, C]` of each whole video, by the per-frame twin; None for a video that cannot be read"
+    s, twin, log = settings or {}, per_frame_model(model), DecodeLog() if log is None else log
+    probs = []
+    for features, _ in video_dataset(videos, root, s.get("frame_size", FRAME_SIZE), as_size(s.get("decode_size")),
+                                     max(1, batch_size // 4), log=log):
+        probs += [p[real] for p, real in zip(np.asarray(twin.predict_on_batch(features)), real_frames(features).numpy())]
+    done = iter(probs)
+    return [None if path in log.skipped else next(done) for path in resolve_paths(videos, root)]
+
+# %% ../nbs/04_temporal.ipynb #db7daf73
+def stream_step(model:keras.Model, # a model from `rnn_classifier`
+               ) -> keras.Model:
+    "(frame vectors `[1, k, d]`, *states) -> (probabilities `[1, k, C]`, *new states): the next `k` frames of a stream"
+    rnn = next(l for l in model.layers if isinstance(l, keras.layers.RNN))
+    features = keras.Input((None, model.input_shape[-1]), batch_size=1, name="frames")
+    states = [keras.Input((n,), batch_size=1) for n in np.atleast_1d(rnn.cell.state_size)]   # GRU: h; LSTM: h, c
+    out = keras.layers.RNN(rnn.cell, return_sequences=True, return_state=True)(features, initial_state=states)
+    return keras.Model([features, *states], [model.layers[-1](out[0]), *out[1:]], name=f"{model.name}_step")
+
+# %% ../nbs/04_temporal.ipynb #50453028
+@patch
+def frame_probabilities(self:RecurrentFamily, model:keras.Model, settings:dict, source,
+                        chunk:int=32, # frames per model call; the outputs do not depend on it
+                       ):
+    "Yield (frame index, class probabilities `[C]`) of every frame of `source`, in order, carrying the recurrent state"
+    step = stream_step(model)
+    def probs():
+        states = [tf.zeros((1, i.shape[-1])) for i in step.inputs[1:]]
+        for frames in chunked(iter_frames(source, settings["decode_size"]), chunk):
+            out = step([frames_to_features(np.stack(frames)[None], settings["frame_size"]), *states])
+            states = out[1:]
+            yield from np.asarray(out[0])[0]
+    yield from enumerate(probs())
