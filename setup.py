@@ -34,6 +34,7 @@ setuptools.setup(
     url = cfg['git_url'],
     packages = setuptools.find_packages(include=['vidnb', 'vidnb.*']),
     include_package_data = True,
+    package_data = {'vidnb': ['weights/*.h5', 'weights/NOTICE']},   # Keras' MobileNet-0.25 ImageNet file, see vidnb/weights/NOTICE
     install_requires = requirements,
     extras_require={ 'dev': dev_requirements },
     dependency_links = cfg.get('dep_links','').split(),

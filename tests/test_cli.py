@@ -4,6 +4,7 @@ the shared MobileNet weights, the real clips)."""
 import json, os, queue, re, signal, socket, subprocess, sys, textwrap, threading, time, zipfile
 from pathlib import Path
 import numpy as np, pytest
+from types import SimpleNamespace
 from conftest import SHARED, needs_shared, run_cli, console
 
 slow = pytest.mark.skipif(not os.environ.get("VIDNB_SLOW"), reason="slow: set VIDNB_SLOW=1 to run")
@@ -196,3 +197,106 @@ def test_real_clips_score_the_validation_split(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     m = json.loads((tmp_path/"run"/"metrics.json").read_text())
     assert m["subset"] == "val" and m["classes"] == ["Archery", "Surfing"] and "no test videos" in " ".join(m["notes"])
+
+# ---------------------------------------------------------------- results people can trust (issue 13): class order, leakage, checks
+UCF_NAMES = {"DiscMovingLeft": "Hammering", "DiscMovingRight": "HammerThrow", "SquareGrowing": "JumpingJack", "SquareShrinking": "JumpRope"}
+
+def _strict(text):
+    "JSON parsed by a strict parser: NaN and Infinity are refused"
+    def reject(constant): raise ValueError(f"not JSON: {constant}")
+    return json.loads(text, parse_constant=reject)
+
+def _lists(folder, classes, train_lines, test_lines):
+    "A UCF-style lists folder: classInd.txt in the order of `classes`, trainlist01 (with labels) and testlist01"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder/"classInd.txt").write_text("".join(f"{i} {c}\n" for i, c in enumerate(classes, 1)))
+    (folder/"trainlist01.txt").write_text("".join(f"{c}/v_{c}_g{g:02d}_c01.avi {classes.index(c) + 1}\n" for c, g in train_lines))
+    (folder/"testlist01.txt").write_text("".join(f"{c}/v_{c}_g{g:02d}_c01.avi\n" for c, g in test_lines))
+    return folder
+
+def _zero_frames(path):
+    "Keep a video's header and zero its frames: it opens, no frame decodes"
+    data = path.read_bytes(); i = data.find(b"movi") + 4
+    path.unlink(); path.write_bytes(data[:i] + bytes(len(data) - i))
+
+@pytest.fixture(scope="module")
+def ucf_named(tmp_path_factory, synthetic_tiny):
+    "Four tiny classes renamed to UCF-101 classes whose official order is not the sorted one, one model trained on the plain folder"
+    from vidnb.datasets import folder_splits
+    base = tmp_path_factory.mktemp("ucf_named"); root = base/"UCF"
+    for old, new in UCF_NAMES.items():
+        (root/new).mkdir(parents=True)
+        for f in sorted((synthetic_tiny/old).glob("*.avi")):
+            (root/new/f.name.replace(old, new)).write_bytes(f.read_bytes())
+    bad = root/folder_splits(root).test[0].path; _zero_frames(bad)           # a scored video that cannot be decoded
+    code, out, err = _in_process("vidnb_train", "--model", "gru", "--data", root, "--out", base/"run", "--quick",
+                                 "--overrides", TINY_GRU, "--strategy", "default")
+    assert code in (0, None), err[-3000:]
+    classes = sorted(UCF_NAMES.values())                                    # the folder's (and the model's) order
+    train = [(c, g) for c in classes for g in range(8, 26)]; test = [(c, g) for c in classes for g in range(1, 8)]
+    return SimpleNamespace(root=root, model=base/"run"/"model.keras", run=base/"run", out=out, err=err, bad=bad, classes=classes,
+                           same=_lists(base/"same", classes, train, test), reordered=_lists(base/"reordered", classes[::-1], train, test),
+                           leaky=_lists(base/"leaky", classes, train + [test[0]], test))
+
+def _eval(model, *args):
+    code, out, err = _in_process("vidnb_eval", model, *args)
+    assert code in (0, None), err[-2000:]
+    return _strict(out)
+
+def _same_scores(a, b):
+    for level in ("video", "frame"):
+        assert a[level]["top1"] == b[level]["top1"] and a[level]["confusion"] == b[level]["confusion"], level
+        assert a[level]["per_class_top1"] == b[level]["per_class_top1"] and a[level]["class_names"] == b[level]["class_names"]
+    assert (a["videos"], a["skipped"]) == (b["videos"], b["skipped"])
+
+def test_train_counts_what_it_scored(ucf_named):
+    m = json.loads((ucf_named.run/"metrics.json").read_text())
+    assert m["classes"] == ucf_named.classes and m["skipped"] == 1
+    assert f"on {m['videos']} test videos (1 more could not be decoded)" in ucf_named.err
+    printed = _strict(ucf_named.out.strip().splitlines()[-1])
+    assert (printed["videos"], printed["skipped"]) == (m["videos"], 1)
+
+def test_eval_matches_classes_by_name(ucf_named):
+    "Lists whose classInd.txt orders the model's classes differently give the same scores"
+    same = _eval(ucf_named.model, "--data", ucf_named.root, "--lists", ucf_named.same)
+    reordered = _eval(ucf_named.model, "--data", ucf_named.root, "--lists", ucf_named.reordered)
+    assert same["videos"] + same["skipped"] == 28 and same["video"]["class_names"] == ucf_named.classes
+    _same_scores(same, reordered)
+
+@needs_shared
+def test_eval_with_the_official_class_index(ucf_named):
+    "The official UCF-101 lists (Hammering before HammerThrow, JumpingJack before JumpRope) against a folder-trained model"
+    official = SHARED/"ucfTrainTestlist"
+    names = (official/"classInd.txt").read_text().split()
+    assert names.index("Hammering") < names.index("HammerThrow") and names.index("JumpingJack") < names.index("JumpRope")
+    scores = _eval(ucf_named.model, "--data", ucf_named.root, "--lists", official)
+    _same_scores(scores, _eval(ucf_named.model, "--data", ucf_named.root, "--lists", ucf_named.same))
+
+def test_leakage_is_refused_by_every_command(ucf_named, tmp_path):
+    data = ["--data", ucf_named.root, "--lists", ucf_named.leaky]
+    for args in [("vidnb_eval", ucf_named.model, *data),
+                 ("vidnb_train", "--model", "gru", "--out", tmp_path/"t", *data, "--quick", "--overrides", TINY_GRU),
+                 ("vidnb_reproduce", "--models", "gru", "--out", tmp_path/"r", *data, "--quick", "--overrides", TINY_GRU)]:
+        code, _, err = _in_process(*args)
+        line = error_line(err)
+        assert code == 2 and "group leakage: the " in line and "share 1 group(s), e.g. HammerThrow_g01" in line and "--allow_leakage" in line, (args, err)
+    assert not (tmp_path/"t").exists() and not (tmp_path/"r").exists()
+    allowed = _eval(ucf_named.model, *data, "--allow_leakage")
+    assert any("allowed by --allow_leakage" in n for n in allowed["notes"])
+
+def test_eval_prints_its_scores_before_a_plot_failure(ucf_named, tmp_path):
+    (tmp_path/"file").write_text("not a folder")
+    code, out, err = _in_process("vidnb_eval", ucf_named.model, "--data", ucf_named.root, "--lists", ucf_named.same, "--plots", tmp_path/"file"/"plots")
+    assert code == 2 and "plots not written" in error_line(err) and "the scores above are complete" in err
+    assert _strict(out)["videos"] + _strict(out)["skipped"] == 28
+
+def test_bad_numbers_are_one_line(ucf_named, synthetic_tiny, tmp_path):
+    cases = [(("vidnb_eval", ucf_named.model, "--batch_size", "0"), "--batch_size must be a positive whole number, got 0"),
+             (("vidnb_extract", "--data", synthetic_tiny, "--batch_size", "-3", "--weights", "none"), "--batch_size must be a positive whole number, got -3"),
+             (("vidnb_train", "--model", "gru", "--out", tmp_path/"a", "--data", synthetic_tiny, "--learning_rate", "-1"), "learning_rate must be a positive number, got -1"),
+             (("vidnb_train", "--model", "gru", "--out", tmp_path/"b", "--data", synthetic_tiny, "--learning_rate", "nan"), "learning_rate must be a positive number, got nan"),
+             (("vidnb_train", "--model", "gru", "--out", tmp_path/"c", "--data", synthetic_tiny, "--cpu_replicas", "0"), "--cpu_replicas must be a positive whole number"),
+             (("vidnb_train", "--model", "gru", "--out", tmp_path/"d", "--data", ucf_named.root, "--split", "4"), "split must be 1, 2 or 3, got 4")]
+    for args, message in cases:
+        code, _, err = _in_process(*args)
+        assert code == 2 and message in error_line(err), (args, err)

@@ -105,7 +105,7 @@ def test_fixed_variant_offline_says_weights_unavailable(monkeypatch):
     monkeypatch.setattr(file_utils, "get_file", offline)
     from vidnb.spatial import WeightsUnavailableError
     with pytest.raises(WeightsUnavailableError, match="could not be obtained"):
-        cg.convgru_model(5, "mobilenet", weights="imagenet", alpha=0.25, input_size=32, variant="fixed")
+        cg.convgru_model(5, "mobilenet", weights="imagenet", alpha=0.5, input_size=32, variant="fixed")   # 0.25 is bundled
 
 
 def test_cache_unwritable_folder(model, tmp_path):
@@ -179,3 +179,23 @@ def test_cache_hashes_an_entry_once_until_it_changes(model, videos, tmp_path, mo
     npy = cache.entry(paths[0]); data = bytearray(npy.read_bytes()); data[-3] ^= 0xFF
     stat = npy.stat(); npy.write_bytes(bytes(data)); os.utime(npy, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size and mtime
     assert cache.problem(paths[0]) == "checksum mismatch (damaged file)"
+
+
+def test_cache_sees_new_content_when_size_and_mtime_are_restored(tmp_path):
+    "A video rewritten in place with other frames of the same byte count, its mtime set back: recomputed, not reused"
+    a, b = (write_video(tmp_path/f"{n}.avi", moving_disc(14, seed=s)).read_bytes() for n, s in (("a", 1), ("b", 2)))
+    a, b = a + bytes(max(0, len(b) - len(a))), b + bytes(max(0, len(a) - len(b)))   # same size (AVI readers ignore the tail)
+    video = tmp_path/"clip.avi"; video.write_bytes(a)
+    pixels = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.AveragePooling2D(8), keras.layers.Flatten()])  # features that differ
+    cache = cg.FeatureCache(tmp_path/"cache", "mobilenet", weights=None, alpha=0.25, input_size=32, model=pixels)
+    first = np.array(cache.load(video))
+    stat = video.stat()
+    with open(video, "r+b") as f: f.write(b)                     # same inode, same size
+    os.utime(video, ns=(stat.st_atime_ns, stat.st_mtime_ns))     # the old modification time
+    assert cache.problem(video) == "the video changed since (same size and mtime)"
+    with pytest.warns(UserWarning, match="recomputing"): second = np.array(cache.load(video))
+    assert np.abs(second - first).max() > 1e-2 and cache.problem(video) is None
+    reference = cg.FeatureCache(tmp_path/"fresh", "mobilenet", weights=None, alpha=0.25, input_size=32, model=cache.model)
+    assert np.array_equal(second, reference.load(tmp_path/"b.avi")[: len(second)])
+    video.chmod(0o644); hashed = cache.entry(video).with_suffix(".json").read_text()   # a new change time, the same bytes:
+    assert cache.problem(video) is None and cache.entry(video).with_suffix(".json").read_text() != hashed   # reused, stamp kept

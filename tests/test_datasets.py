@@ -3,7 +3,7 @@ import json, warnings
 import numpy as np, cv2, pytest
 from conftest import SHARED, needs_shared, run_cli
 from vidnb.datasets import *
-from vidnb.video import read_video, write_video
+from vidnb.video import read_video, write_video, video_info
 from test_video import CountingCapture
 
 def test_vidnb_info_on_synthetic(synthetic_tiny):
@@ -105,3 +105,28 @@ def test_padded_batches_decode_no_further_than_max_frames(tmp_path, monkeypatch)
     CountingCapture.decoded = 0
     (batch, _), = padded_dataset([Video(str(path), 0, "g")], size=16, batch_size=1, max_frames=40)
     assert batch["frames"].shape[1] == 40 and CountingCapture.decoded == 40
+
+def test_duplicate_list_lines_are_reported_and_counted_once(tmp_path, synthetic_tiny):
+    import shutil
+    lists = tmp_path/"lists"; shutil.copytree(synthetic_tiny, lists, ignore=shutil.ignore_patterns("*.avi"))
+    lines = (lists/"trainlist01.txt").read_text().splitlines()
+    (lists/"trainlist01.txt").write_text("\n".join(lines + [lines[3], lines[3]]) + "\n")
+    clean = load_splits(synthetic_tiny)
+    with pytest.warns(UserWarning, match=rf"trainlist01.txt: 2 duplicate line\(s\) left out.*line {len(lines) + 1} repeats line 4"):
+        twice = load_splits(synthetic_tiny, lists)
+    assert len(twice.train) + len(twice.val) == len(clean.train) + len(clean.val)
+    r = run_cli("vidnb_info", synthetic_tiny, "--lists", lists, "--as_json")
+    assert r.returncode == 0 and "duplicate line(s) left out" in r.stderr
+    assert json.loads(r.stdout)["videos"] == {k: len(v) for k, v in zip(("train", "val", "test"), clean)}
+
+def test_vidnb_info_counts_videos_that_do_not_decode(tmp_path, synthetic_tiny):
+    "A file whose header opens but whose frames do not decode is unreadable too"
+    import shutil
+    root = tmp_path/"data"; shutil.copytree(synthetic_tiny, root)
+    bad = sorted((root/"RingBouncing").glob("*.avi"))[0]
+    data = bad.read_bytes(); i = data.find(b"movi") + 4
+    bad.write_bytes(data[:i] + bytes(len(data) - i))                   # header kept, frames zeroed
+    assert video_info(bad)["frames"] > 0
+    r = run_cli("vidnb_info", root, "--as_json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout, parse_constant=lambda c: 1/0)["unreadable"] == [f"RingBouncing/{bad.name}"]

@@ -83,3 +83,17 @@ def test_mismatched_inputs():
     with pytest.raises(ValueError, match="integer class indices"): topk_accuracy([0.5], [[1.0, 0.0]])
     with pytest.raises(ValueError, match="k must be at least 1"): topk_accuracy([0], [[1.0, 0.0]], k=0)
     with pytest.raises(ValueError, match="frames but video_index"): video_probs(np.ones((3, 2)), [0, 1])
+
+def test_non_finite_probabilities_are_refused_by_every_scorer():
+    "A diverged model's NaN would rank as a hit (every comparison with NaN is false): every scorer refuses it, saying how many"
+    y = np.array([0, 1, 1])
+    p = np.array([[np.nan, np.nan], [.2, .8], [.6, .4]])
+    assert np.isnan(p).sum() == 2
+    for score in (lambda: topk_accuracy(y, p), lambda: per_class_accuracy(y, p), lambda: confusion_matrix(y, p),
+                  lambda: evaluate(y, p), lambda: video_probs(p, [0, 0, 1]),
+                  lambda: score_videos([p[:1], p[1:]], [0, 1]), lambda: score_videos([p[1:], p[:1]], [1, 0], rule="last"),
+                  lambda: compare_rules([p], [0]), lambda: plot_per_class(y, p, ["a", "b"])):
+        with pytest.raises(ValueError, match="2 of 6 probabilities are not finite"): score()
+    inf = np.array([[np.inf, 0.], [.2, .8]])
+    with pytest.raises(ValueError, match="1 of 4 probabilities are not finite"): topk_accuracy([1, 1], inf)
+    assert topk_accuracy([0, 1], [[.9, .1], [.3, .7]]) == 1.0          # finite input scores as before

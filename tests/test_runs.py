@@ -66,6 +66,20 @@ def test_a_kill_during_a_backup_resumes_from_the_epoch_before(tmp_path):
     assert all(np.allclose(a, b, atol=1e-5) for a, b in zip(resumed.get_weights(), whole.get_weights()))
     assert sorted(p.name for p in (tmp_path/"b").glob("epoch-*")) == ["epoch-4.weights.h5"]
 
+def test_a_damaged_backup_starts_the_phase_again_with_a_note(tmp_path):
+    "A backup whose weights do not read back (renamed after a write the full disk cut short) never blocks the rerun"
+    import tensorflow as tf
+    from vidnb.runs import fit_phase
+    x, y = np.random.default_rng(0).normal(size=(32, 4)).astype("float32"), np.arange(32) % 3
+    data = tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
+    fit_phase(_toy(), data, None, 2, tmp_path/"b", log=None)
+    (tmp_path/"b"/"epoch-2.weights.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(64))
+    lines, again = [], _toy()
+    history = fit_phase(again, data, None, 3, tmp_path/"b", log=lines.append)
+    assert [l for l in lines if "does not read back" in l] and "epoch 1/3 started" in lines[1]
+    whole = _toy(); plain = whole.fit(data, epochs=3, verbose=0).history
+    assert len(history["loss"]) == 3 and np.allclose(history["loss"], plain["loss"], atol=1e-5)
+
 def test_a_finished_phase_is_not_trained_again(tmp_path):
     import tensorflow as tf
     from vidnb.runs import fit_phase

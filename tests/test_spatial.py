@@ -7,9 +7,8 @@ import numpy as np, pytest, keras
 from conftest import SHARED
 from vidnb.spatial import *
 
-WEIGHTS = SHARED/"weights"/"mobilenet_2_5_224_tf_no_top.h5"
+WEIGHTS = bundled_weights()   # Keras' MobileNet-0.25 ImageNet file, shipped inside vidnb: no skip without ../shared
 MINI = SHARED/"ucf101_mini"
-needs_weights = pytest.mark.skipif(not WEIGHTS.exists(), reason="../shared/weights (MobileNet-0.25 ImageNet file) is not here")
 needs_mini = pytest.mark.skipif(not MINI.is_dir(), reason="../shared/ucf101_mini is not here")
 slow = pytest.mark.skipif(not os.environ.get("VIDNB_SLOW"), reason="slow: set VIDNB_SLOW=1 (the notebook's slow cells run the full version)")
 frames64 = np.random.default_rng(0).integers(0, 256, (4, 64, 64, 3), dtype=np.uint8)
@@ -30,7 +29,6 @@ def test_saved_models_load_in_safe_mode(tmp_path):
     again = keras.models.load_model(tmp_path/"clf.keras", safe_mode=True)
     np.testing.assert_allclose(again.predict(frames64, verbose=0), clf.predict(frames64, verbose=0), rtol=1e-5, atol=1e-6)
 
-@needs_weights
 def test_local_weights_are_keras_own_weights():
     "A weights path gives exactly what keras.applications gives with the same file"
     ours = backbone("mobilenet", weights=WEIGHTS, alpha=0.25)
@@ -39,7 +37,6 @@ def test_local_weights_are_keras_own_weights():
     np.testing.assert_allclose(ours.predict(x, verbose=0),
                                theirs.predict(keras.applications.mobilenet.preprocess_input(x.copy()), verbose=0), rtol=1e-4, atol=1e-5)
 
-@needs_weights
 def test_weights_of_the_wrong_architecture_name_the_file():
     for name, kwargs in [("mobilenetv2", dict(alpha=0.35)), ("resnet50", {}), ("mobilenet", dict(alpha=1.0))]:
         with pytest.raises(ValueError, match="mobilenet_2_5_224_tf_no_top.h5: these weights do not fit"):
@@ -59,10 +56,38 @@ def test_imagenet_offline_is_an_error_never_random_weights(tmp_path, monkeypatch
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))         # no cached file
     offline = Exception("URL fetch failure on https://storage.googleapis.com/x.h5: [Errno -2] Name or service not known")
     with mock.patch("keras.src.utils.file_utils.get_file", side_effect=offline):
-        for call in [lambda: backbone("inceptionv3"), lambda: frame_classifier(5, "mobilenet", alpha=0.25, input_size=64, regime="pretrained"),
-                     lambda: frame_classifier(5, "mobilenet", alpha=0.25, input_size=64, regime="finetuned")]:
+        for call in [lambda: backbone("inceptionv3"), lambda: frame_classifier(5, "mobilenet", alpha=0.5, input_size=64, regime="pretrained"),
+                     lambda: frame_classifier(5, "mobilenet", alpha=0.25, input_size=128, regime="finetuned")]:   # Keras' 128 file: not bundled
             with pytest.raises(WeightsUnavailableError, match="pass its local path"): call()
     assert keras.config.dtype_policy().name == "float32"
+    assert not any((tmp_path/"models").glob("*"))
+
+def test_bundled_weights_offline_are_keras_imagenet_weights(tmp_path, monkeypatch):
+    "MobileNet-0.25 with weights='imagenet' needs no network and no $KERAS_HOME: the bundled file, as Keras would load it"
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    with mock.patch("keras.src.utils.file_utils.get_file", side_effect=Exception("URL fetch failure: no network")) as download:
+        for size in (32, 96, (112, 80), 224):
+            net = backbone("mobilenet", weights="imagenet", alpha=0.25, input_size=size)
+            theirs = backbone("mobilenet", weights=WEIGHTS, alpha=0.25, input_size=size)
+            x = np.random.default_rng(2).integers(0, 256, (2, *net.input_shape[1:]), dtype=np.uint8)
+            np.testing.assert_allclose(net.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+            assert base_network(net).name == "mobilenet_0.25_224"
+        assert frame_classifier(5, "mobilenet", alpha=0.25, input_size=64, regime="pretrained").count_params() > 0
+    assert not download.called and not any(tmp_path.glob("**/*.h5"))
+    assert mobilenet_weights_file(0.25, 224) == WEIGHTS and bundled_imagenet("mobilenet", 0.25, 160) is None
+
+def test_tampered_bundled_weights_are_refused_in_one_line(tmp_path):
+    "One changed byte in the installed file: a ValueError naming the file, on one line; never random or damaged weights"
+    data = bytearray(WEIGHTS.read_bytes()); data[len(data) // 2] ^= 0x01
+    bad = tmp_path/"mobilenet_2_5_224_tf_no_top.h5"; bad.write_bytes(bytes(data))
+    with mock.patch("vidnb.spatial.BUNDLED_WEIGHTS", bad):
+        for call in [lambda: backbone("mobilenet", alpha=0.25, input_size=64), lambda: mobilenet_weights_file(0.25, 224),
+                     lambda: frame_classifier(3, "mobilenet", alpha=0.25, input_size=64, regime="finetuned")]:
+            with pytest.raises(ValueError) as e: call()
+            assert str(e.value).startswith(f"{bad}: sha256 ") and "\n" not in str(e.value), str(e.value)
+    bad.unlink()
+    with mock.patch("vidnb.spatial.BUNDLED_WEIGHTS", bad), pytest.raises(FileNotFoundError, match="bundled MobileNet weights are missing"):
+        backbone("mobilenet", alpha=0.25, input_size=64)
 
 def test_bad_inputs():
     with pytest.raises(ValueError, match="unknown backbone 'vgg19'"): backbone("vgg19")
@@ -119,7 +144,6 @@ def test_early_stopping_keeps_the_best_epoch():
 
 @slow
 @needs_mini
-@needs_weights
 def test_transfer_learning_on_real_clips():
     "ImageNet features beat random ones by far on real UCF-101 clips of unseen groups (per-video top-1)"
     from vidnb.datasets import folder_splits, ucf_group, frame_dataset

@@ -1,6 +1,6 @@
 """The same truncated file gets the same clear error from every model kind's classify, eval and train (issue 12).
 One tiny model per kind is trained once, on a copy of the tiny synthetic data in which two clips are cut short."""
-import shutil
+import json, shutil
 import numpy as np, pytest
 from conftest import run_cli
 from vidnb.video import VideoError, iter_frames, video_info, write_video
@@ -52,6 +52,8 @@ def test_train_skips_the_truncated_clips_with_the_message(trained, data, row):
     model, r = trained[row]
     assert r.returncode == 0 and model.exists(), r.stderr[-3000:]
     for clip, msg in messages.items(): assert warned(r.stderr, msg), (clip, r.stderr[-3000:])
+    metrics = json.loads((model.parent/"metrics.json").read_text())     # what was skipped is counted, by role
+    assert (sum(metrics["skipped_in_training"].values()), metrics["skipped"]) == (1, 1), metrics["skipped_in_training"]
 
 @pytest.mark.parametrize("row", ROWS)
 def test_eval_skips_the_truncated_clip_with_the_message(trained, data, row):

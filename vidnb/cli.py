@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_cli.ipynb #11f23898
 from __future__ import annotations
-import contextlib, json, os, sys, warnings
+import contextlib, errno, json, os, sys, warnings
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Callable, NamedTuple
@@ -16,33 +16,42 @@ from fastcore.meta import delegates
 from fastcore.script import call_parse, Param
 
 from . import spatial, convgru as convgru_chapter
-from .video import VideoError, video_info
+from .video import VideoError, video_info, iter_frames, open_camera, annotate_frame, video_writer, FrameTap, FOURCCS, open_window, show_frame
+import signal
 from .datasets import make_synthetic, load_splits, dataset_summary, format_summary
 from .metrics import plot_timeline
-from .runs import RunDirError, jsonable, make_strategy, read_metadata, load_model
+from .runs import RunDirError, disk_full, jsonable, make_strategy, read_metadata, load_model
 from .experiments import (MODELS, ExperimentData, settings_for, parse_overrides, applicable, experiment_data, train, reproduce,
                                score_model, save_plots, frame_probabilities, video_label, top_classes)
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'vidnb_train', 'vidnb_eval', 'vidnb_classify', 'vidnb_extract', 'vidnb_reproduce', 'vidnb_info',
-           'user_errors', 'run_options', 'RunSetup', 'setup_run']
+__all__ = ['USER_ERRORS', 'DISK_ERRORS', 'vidnb_train', 'vidnb_eval', 'vidnb_classify', 'vidnb_extract', 'vidnb_reproduce',
+           'vidnb_info', 'user_errors', 'print_json', 'run_options', 'RunSetup', 'setup_run']
 
 # %% ../nbs/08_cli.ipynb #2c9290b8
 USER_ERRORS = (FileNotFoundError, NotADirectoryError, PermissionError, ValueError, VideoError, RunDirError,
                spatial.WeightsUnavailableError, convgru_chapter.CacheError)
+DISK_ERRORS = {errno.ENOSPC: "free space there", errno.EDQUOT: "free space or raise the quota",
+               errno.EROFS: "choose a writable folder"}   # the machine's, for the user to fix: one line, not a traceback
 
 @contextlib.contextmanager
 def user_errors(command:str):
-    "Turn user errors into one line on standard error and exit status 2 (VIDNB_DEBUG=1: the traceback)"
+    "Turn user errors (and a full or read-only disk) into one line on standard error and exit status 2 (VIDNB_DEBUG=1: the traceback)"
+    def fail(message):
+        message = " ".join(message.split())
+        if len(message) > 600: message = message[:600] + " ... (VIDNB_DEBUG=1 shows all)"
+        print(f"{command}: error: {message}", file=sys.stderr); sys.exit(2)
     try: yield
     except USER_ERRORS as e:
         if os.environ.get("VIDNB_DEBUG"): raise
-        message = " ".join(str(e).split()) or type(e).__name__
-        if len(message) > 600: message = message[:600] + " ... (VIDNB_DEBUG=1 shows all)"
-        print(f"{command}: error: {message}", file=sys.stderr); sys.exit(2)
+        fail(str(e) or type(e).__name__)
+    except Exception as e:
+        code = e.errno if isinstance(e, OSError) and e.errno in DISK_ERRORS else errno.ENOSPC if disk_full(e) else None
+        if code is None or os.environ.get("VIDNB_DEBUG"): raise
+        where = getattr(e, "filename", None) or "the output folder"
+        fail(f"{where}: {os.strerror(code)} ({errno.errorcode[code]}); {DISK_ERRORS[code]}, then run the same command again to resume")
     except KeyboardInterrupt:
         print(f"{command}: interrupted; run the same command again to resume", file=sys.stderr); sys.exit(130)
-
 
 # %% ../nbs/08_cli.ipynb #daa23df2
 def _dashes_to_underscores(argv:list[str]) -> list[str]:
@@ -64,10 +73,16 @@ def _command(parsed:Callable) -> Callable:
     return main
 
 
+# %% ../nbs/08_cli.ipynb #2e41bf33
+def print_json(obj, indent:int|None=None):
+    "Print `obj` as strict JSON (NumPy values made plain, non-finite floats as null): never NaN, which is not JSON"
+    print(json.dumps(jsonable(obj), indent=indent, allow_nan=False), flush=True)
+
 # %% ../nbs/08_cli.ipynb #a7ebb074
 def _quiet_tensorflow():
-    "Commands print their own progress: silence TensorFlow's Python warnings (retracing notes) and Keras' warnings"
+    "Commands print their own progress: silence TensorFlow's Python warnings (retracing notes), Keras' warnings and absl notes"
     tf.get_logger().setLevel("ERROR")
+    import logging; logging.getLogger("absl").setLevel(logging.ERROR)   # Keras' absl notes, e.g. on saving .h5 files
     warnings.filterwarnings("ignore", module="keras")
     import matplotlib; matplotlib.use("Agg")
 
@@ -93,11 +108,11 @@ def run_options(
     strategy:str="auto",    # auto, default (one device), mirrored, multiworker (TF_CONFIG) or tpu
     cpu_replicas:int=None,  # split the CPU into this many devices (to run --strategy mirrored without GPUs)
     cache:str=None,         # feature cache folder of the frozen ConvGRU rows (default: vidnb_data/features; vidnb_reproduce: OUT/features)
+    allow_leakage:bool=False, # run even when train, early-stopping and scored videos share a group (a note in metrics.json says so)
     synthetic:str=None,     # size of the built-in synthetic data when --data is not given: tiny, quick or full (default: quick with --quick, else full)
 ) -> SimpleNamespace:
     "The options `vidnb_train` and `vidnb_reproduce` share, with their defaults filled in"
     return SimpleNamespace(**locals())
-
 
 # %% ../nbs/08_cli.ipynb #282b8c2c
 class RunSetup(NamedTuple):
@@ -119,8 +134,10 @@ def setup_run(rows:list[str],           # the Table 6.2 rows the command runs
     settings = {m: settings_for(m, o.quick, **(given if every_row else applicable(m, given))) for m in rows}
     unused = [k for k in given if not any(k in settings_for(m, o.quick) for m in MODELS)]
     if unused: raise ValueError(f"setting(s) {', '.join(unused)} apply to none of the models")
+    if o.cpu_replicas is not None and o.cpu_replicas < 1: raise ValueError(f"--cpu_replicas must be a positive whole number, got {o.cpu_replicas}")
     strategy = make_strategy(o.strategy, o.cpu_replicas)
-    data = experiment_data(o.data, o.lists, o.split, o.classes, o.val_frac, o.seed, o.synthetic or ("quick" if o.quick else "full"), o.subset)
+    data = experiment_data(o.data, o.lists, o.split, o.classes, o.val_frac, o.seed, o.synthetic or ("quick" if o.quick else "full"),
+                           o.subset, o.allow_leakage)
     for note in data.notes: print(f"note: {note}", file=sys.stderr)
     return RunSetup(settings, given, data, strategy)
 
@@ -148,8 +165,8 @@ def _vidnb_train(
         run = setup_run([model], o, dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, optimizer=optimizer,
                                          patience=patience, stride=stride, units=units, length=length, frame_size=frame_size))
         metrics = train(model, out, run.data, run.settings[model], o.quick, run.strategy, o.overwrite, o.cache, verbose=_keras_verbose())
-    if metrics: print(json.dumps({k: metrics[k] for k in ("model", "subset", "videos", "parameters", "epochs", "seconds")} |
-                                 {"video_top1": metrics["video"]["top1"], "frame_top1": metrics["frame"]["top1"]}))
+    if metrics: print_json({k: metrics[k] for k in ("model", "subset", "videos", "skipped", "parameters", "epochs", "seconds")} |
+                           {"video_top1": metrics["video"]["top1"], "frame_top1": metrics["frame"]["top1"]})
 
 vidnb_train = _command(_vidnb_train)
 
@@ -163,6 +180,7 @@ def _vidnb_eval(
     subset:str=None,    # test or val (default: the split the training run scored)
     plots:str=None,     # folder to write per_class.png and confusion.png into
     batch_size:int=32,  # frames per prediction batch
+    allow_leakage:bool=False, # score even when the scored videos share a group with the training ones (noted in the output)
 ):
     "Score a saved model on a dataset split and print its metrics (top-1, top-5, per class, confusion) as JSON"
     _quiet_tensorflow()
@@ -171,44 +189,105 @@ def _vidnb_eval(
         source = meta["training"]["data"]
         if data is None: print(f"note: scoring on the data the model was trained on: {source['data']}", file=sys.stderr)
         d = experiment_data(data or source["data"], lists if data else (lists or source["lists"]), split or source["split"],
-                            meta["class_names"], source["val_frac"], source["seed"], subset=subset or source["subset"])
+                            meta["class_names"], source["val_frac"], source["seed"], subset=subset or source["subset"],
+                            allow_leakage=allow_leakage)
         net, meta = load_model(model)
         scores = score_model(net, meta, d.score, d.root, batch_size)
-        if plots:
-            Path(plots).mkdir(parents=True, exist_ok=True)
-            save_plots(scores, meta["class_names"], plots, meta["architecture"])
-    print(json.dumps(jsonable(dict(model=str(model), data=str(d.root), subset=d.subset, **scores.metrics)), indent=1))
+        print_json(dict(model=str(model), data=str(d.root), subset=d.subset, notes=d.notes, **scores.metrics), indent=1)
+    if plots:                                          # after the scores: a folder that cannot be written loses nothing
+        with user_errors("vidnb_eval"):
+            try: Path(plots).mkdir(parents=True, exist_ok=True); save_plots(scores, meta["class_names"], plots, meta["architecture"])
+            except OSError as e: raise ValueError(f"{plots}: plots not written ({e.strerror or e}); the scores above are complete") from None
 
 vidnb_eval = _command(_vidnb_eval)
+
+# %% ../nbs/08_cli.ipynb #c1aa4369
+def _check_classify(video, camera, top:int, plot, annotate, show):
+    "The options of `vidnb_classify` checked before the model loads: one clear line for each mistake"
+    if (video is None) == (camera is None): raise ValueError("give a VIDEO file or --camera SOURCE (one of them)")
+    if top < 1: raise ValueError(f"--top must be at least 1, got {top}")
+    if camera is not None and plot: raise ValueError("--plot needs a VIDEO file, not --camera (use --annotate)")
+    if show and camera is None: raise ValueError("--show needs --camera (use --annotate for a file)")
+    if annotate and Path(annotate).suffix.lower() not in FOURCCS: raise ValueError(f"--annotate {annotate}: a video file ends in {', '.join(FOURCCS)}")
+    for out in (plot, annotate):
+        if out and not Path(out).parent.is_dir(): raise FileNotFoundError(f"{out}: folder {Path(out).parent} not found")
+    if show: open_window("vidnb_classify")
+
+# %% ../nbs/08_cli.ipynb #09cb8300
+def _frame_line(index, p, names, top): return dict(frame=index, label=names[int(np.argmax(p))], top=top_classes(p, names, top))
+
+def _classify_file(net, meta, video, per_frame:bool, top:int) -> tuple[np.ndarray, np.ndarray]:
+    "(frame probabilities `[T, C]`, video probabilities `[C]`) of a file, printing a JSON line per frame or one for the video"
+    names, probs = meta["class_names"], []
+    for index, p in frame_probabilities(net, meta, video):
+        probs.append(p)
+        if per_frame: print_json(_frame_line(index, p, names, top))
+    if not probs: raise VideoError(f"{video}: no frame could be decoded")
+    probs = np.stack(probs); whole = video_label(meta, probs)
+    if not per_frame: print_json(dict(video=str(video), frames=len(probs), label=names[int(np.argmax(whole))], top=top_classes(whole, names, top)))
+    return probs, whole
+
+# %% ../nbs/08_cli.ipynb #5dac2068
+def _annotate_file(out, video, probs, names, top:int, headline:str|None, fps:float):
+    "A second decoding pass: each frame of `video` with its probabilities drawn (under `headline`, if given), streamed to `out`"
+    with video_writer(out, fps) as write:
+        for frame, p in zip(iter_frames(video), probs): write(annotate_frame(frame, names, p, top, headline))
+
+# %% ../nbs/08_cli.ipynb #ecc01b4f
+@contextlib.contextmanager
+def _stop_on_sigint(stop:Callable):
+    "In the block, Ctrl-C calls `stop()` (the stream ends after the frame in hand); a second Ctrl-C interrupts at once"
+    def first(*_): signal.signal(signal.SIGINT, signal.default_int_handler); stop()
+    before = signal.signal(signal.SIGINT, first)
+    try: yield
+    finally: signal.signal(signal.SIGINT, before)
+
+# %% ../nbs/08_cli.ipynb #4d5f4d89
+def _classify_camera(net, meta, camera:str, top:int, annotate, show:bool):
+    "A JSON line per frame of a live source, until it ends or Ctrl-C; the frames drawn into `annotate` and/or a window"
+    names, cap = meta["class_names"], open_camera(int(camera) if camera.isdigit() else camera)
+    tap = FrameTap(cap, keep=bool(annotate or show))
+    with contextlib.ExitStack() as stack:
+        stack.callback(cap.release)
+        write = stack.enter_context(video_writer(annotate, tap.fps)) if annotate else None
+        stack.enter_context(_stop_on_sigint(tap.stop))
+        for index, p in frame_probabilities(net, meta, tap, chunk=1):     # one frame per call: live, nothing held back
+            print_json(_frame_line(index, p, names, top))
+            if not tap.keep: continue
+            drawn = annotate_frame(tap.frames.popleft(), names, p, top)
+            if write: write(drawn)
+            if show and not show_frame(drawn, "vidnb_classify"): tap.stop()
 
 # %% ../nbs/08_cli.ipynb #4fa21dd6
 @call_parse
 def _vidnb_classify(
     model:Param("a model.keras written by vidnb_train", str),
-    video:Param("a video file", str),
+    video:Param("a video file (or none, with --camera)", str, opt=False, nargs="?")=None,
     per_frame:bool=False, # one JSON line per frame instead of one for the whole video
-    top:int=3,            # classes listed per line
+    top:int=3,            # classes listed per line (and drawn by --annotate), at least 1
     plot:str=None,        # save the class probabilities over time to this PNG file
+    annotate:str=None,    # write the video with a label panel under each frame to this .mp4/.avi/.mkv (same frames and fps): each frame's top classes, under the video's label (known at the end: drawn in a second decoding pass) or, with --per_frame or --camera, under the frame's own
+    camera:str=None,      # classify a live source instead of a file: camera index (0), RTSP/HTTP URL, device path, or a video file read as a stream; a JSON line per frame until the stream ends or Ctrl-C (exit 0, files complete)
+    show:bool=False,      # with --camera: show the drawn frames in a window (needs a display and OpenCV with GUI support; q or Esc stops)
 ):
-    "Classify one video with a saved model: JSON lines with the most probable classes, per video or per frame"
+    "Classify one video or a live camera with a saved model: JSON lines with the most probable classes, per video or per frame"
     _quiet_tensorflow()
     with user_errors("vidnb_classify"):
+        _check_classify(video, camera, top, plot, annotate, show)
         meta = read_metadata(model)
-        info = video_info(video)
+        info = video_info(video) if camera is None else None
         net, meta = load_model(model)
-        names, probs = meta["class_names"], []
-        for index, p in frame_probabilities(net, meta, video):
-            probs.append(p)
-            if per_frame: print(json.dumps(dict(frame=index, label=names[int(np.argmax(p))], top=top_classes(p, names, top))), flush=True)
-        if not probs: raise VideoError(f"{video}: no frame could be decoded")
-        probs = np.stack(probs)
-        whole = video_label(meta, probs)
-        if not per_frame:
-            print(json.dumps(dict(video=str(video), frames=len(probs), label=names[int(np.argmax(whole))], top=top_classes(whole, names, top))))
+        if camera is not None: return _classify_camera(net, meta, camera, top, annotate, show)
+        probs, whole = _classify_file(net, meta, video, per_frame, top)
+        names = meta["class_names"]
+        if annotate:
+            headline = None if per_frame else f"video: {names[int(np.argmax(whole))]} {whole.max():.2f}"
+            _annotate_file(annotate, video, probs, names, top, headline, info["fps"] or 25.0)
         if plot:
             fig = plot_timeline(probs, names, fps=info["fps"] or None, min_prob=min(0.3, float(probs.max())),
-                                                title=f"{Path(video).name}: {meta['architecture']}")
-            fig.savefig(plot, dpi=90, bbox_inches="tight")
+                                title=f"{Path(video).name}: {meta['architecture']}")
+            try: fig.savefig(plot, dpi=90, bbox_inches="tight")
+            except OSError as e: raise ValueError(f"--plot {plot}: cannot write it: {e.strerror or e}") from None
 
 vidnb_classify = _command(_vidnb_classify)
 
@@ -230,14 +309,15 @@ def _vidnb_extract(
     "Compute and store the per-frame backbone features of every video of a dataset (the ConvGRU feature cache)"
     _quiet_tensorflow()
     with user_errors("vidnb_extract"):
-        d = experiment_data(data, lists, split, classes, synthetic=synthetic)
+        if batch_size < 1: raise ValueError(f"--batch_size must be a positive whole number, got {batch_size}")
+        d = experiment_data(data, lists, split, classes, synthetic=synthetic, allow_leakage=True)   # features only: nothing is scored
         videos = d.train + d.stop + d.score
         store = convgru_chapter.FeatureCache(cache, backbone, None if weights in ("none", "None") else weights, alpha, input_size)
         from tqdm.auto import tqdm
         with tqdm(total=len(videos), desc="features", file=sys.stderr, disable=None) as bar:
             result = store.extract(videos, d.root, batch_size, progress=lambda done, total, path: (bar.update(1) if done else None))
-        print(json.dumps(dict(directory=str(store.directory), videos=len(videos), entries=len(store),
-                              megabytes=round(store.nbytes() / 2**20, 1), **{k: v for k, v in result.items()})))
+        print_json(dict(directory=str(store.directory), videos=len(videos), entries=len(store),
+                        megabytes=round(store.nbytes() / 2**20, 1), **{k: v for k, v in result.items()}))
 
 vidnb_extract = _command(_vidnb_extract)
 
@@ -280,7 +360,7 @@ def _vidnb_info(root:Param("dataset folder (default: write and summarise the bui
             splits = load_splits(root, lists, split)
         for w in caught: print(f"note: {w.message}", file=sys.stderr)
         summary = dataset_summary(splits)
-    if as_json: print(json.dumps(summary, indent=1))
+    if as_json: print_json(summary, indent=1)
     else: print(f"{root} (split {split}): {len(splits.classes)} classes\n{format_summary(summary)}")
     if summary["leaks"]: sys.exit(1)
 

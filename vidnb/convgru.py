@@ -24,7 +24,7 @@ __all__ = ['HEAD_LAYERS', 'VARIANTS', 'CACHE_FORMAT', 'CONVGRU', 'LastStep', 'ne
            'gru_head', 'per_video', 'compile_variant', 'FrameFeatures', 'convgru_model', 'frame_targets', 'CacheError',
            'weights_fingerprint', 'FeatureCache', 'cached_sequences', 'predict_cached', 'FramePrediction',
            'StreamError', 'frame_backbone', 'StreamingClassifier', 'predict_frames', 'join_videos', 'load_convgru',
-           'streaming_step', 'export_tflite', 'TFLiteStreamer', 'ConvGRUFamily', 'freeze_batchnorm']
+           'streaming_step', 'export_tflite', 'TFLiteStreamer', 'ConvGRUFamily', 'freeze_batchnorm', 'frozen_features']
 
 # %% ../nbs/05_convgru.ipynb #d38b7982
 from .datasets import ClipAugment, sequence_dataset
@@ -170,9 +170,9 @@ def frame_targets(dataset:tf.data.Dataset) -> tf.data.Dataset:
     return dataset.map(repeat)
 
 # %% ../nbs/05_convgru.ipynb #3cd03cb2
-from .runs import write_atomic, check_writable
+from .runs import write_atomic as _atomic_write, check_writable   # the package's one atomic write
 
-CACHE_FORMAT = 1   # bump when the entry layout changes: old entries then match no key
+CACHE_FORMAT = 2   # bump when the entry layout changes: old entries then match no key
 
 class CacheError(RuntimeError):
     "A feature cache that cannot be used: its folder is not writable, or a damaged entry's video is gone"
@@ -187,16 +187,19 @@ def weights_fingerprint(model:keras.Model) -> str:
     return digest.hexdigest()
 
 # %% ../nbs/05_convgru.ipynb #ecc138ee
-_atomic_write = write_atomic   # the package's one atomic write (vidnb.runs)
-
 def _ensure_writable(folder:Path):
     "Create `folder` and write a test file there, or raise a `CacheError` that says why not"
     check_writable(folder, "pass a feature cache folder you can write to", CacheError)
 
 # %% ../nbs/05_convgru.ipynb #acb8cb7d
 def _fingerprint(path:Path) -> dict:
-    "What identifies a video file's content cheaply: its size and modification time"
-    st = Path(path).stat(); return dict(bytes=st.st_size, mtime_ns=st.st_mtime_ns)
+    "What identifies a video file's content cheaply: size and modification time, then inode and inode change time"
+    st = Path(path).stat(); return dict(bytes=st.st_size, mtime_ns=st.st_mtime_ns, inode=st.st_ino, ctime_ns=st.st_ctime_ns)
+
+def _identify(path) -> dict:
+    "The fingerprint and the sha256 of a video file's bytes, taken before its frames are read"
+    source = _fingerprint(path)
+    with open(path, "rb") as f: return dict(source=source, video_sha256=hashlib.file_digest(f, "sha256").hexdigest())
 
 # %% ../nbs/05_convgru.ipynb #421f8c4f
 class FeatureCache:
@@ -248,7 +251,7 @@ def problem(self:FeatureCache, video_path) -> str|None:
     try: meta = json.loads(meta_path.read_text())
     except (ValueError, OSError): return "checksum file unreadable"
     if meta.get("key") != self.key: return f"written for another backbone setting (key {meta.get('key')}, not {self.key})"
-    if Path(video_path).exists() and meta.get("source") != _fingerprint(video_path): return "the video changed since"
+    if Path(video_path).exists() and (changed := self._video_changed(video_path, meta)): return changed
     try: features = np.load(npy, mmap_mode="r", allow_pickle=False)
     except (ValueError, OSError, EOFError) as e: return f"feature file unreadable ({e})"
     if features.dtype != np.float16 or features.shape != tuple(meta.get("shape", ())) or features.shape[1:] != (self.feature_dim,):
@@ -260,16 +263,27 @@ def problem(self:FeatureCache, video_path) -> str|None:
     self._verified[npy] = stamp
     return None
 
+# %% ../nbs/05_convgru.ipynb #4da6704d
+@patch
+def _video_changed(self:FeatureCache, video_path, meta:dict) -> str|None:
+    "Why an entry no longer matches its video, or None: a new size or mtime, or a new change time and other bytes"
+    now, then = _fingerprint(video_path), meta.get("source") or {}
+    if [now[k] for k in ("bytes", "mtime_ns")] != [then.get(k) for k in ("bytes", "mtime_ns")]: return "the video changed since"
+    if now == then: return None            # a content write sets the change time, which no program can set back
+    if _identify(video_path)["video_sha256"] != meta.get("video_sha256"): return "the video changed since (same size and mtime)"
+    _atomic_write(self.entry(video_path).with_suffix(".json"), json.dumps({**meta, "source": now}).encode())   # same bytes: hash once
+    return None
+
 # %% ../nbs/05_convgru.ipynb #b43be133
 @patch
-def _store(self:FeatureCache, video_path, features):
-    "Write one entry: the features, then the checksum file that makes them valid (each atomically)"
+def _store(self:FeatureCache, video_path, features, identity:dict|None=None):
+    "Write one entry: the features, then the checksum file that makes them valid (each atomically); `identity`: `_identify` taken before decoding"
     features = np.ascontiguousarray(features, dtype=np.float16)
     if not np.isfinite(features).all(): raise ValueError(f"{video_path}: features overflow float16")
     npy, buffer = self.entry(video_path), io.BytesIO()
     np.save(buffer, features, allow_pickle=False)
     _atomic_write(npy, buffer.getvalue())
-    meta = dict(key=self.key, video=str(Path(video_path).resolve()), source=_fingerprint(video_path),
+    meta = dict(key=self.key, video=str(Path(video_path).resolve()), **(identity or _identify(video_path)),
                 shape=list(features.shape), sha256=hashlib.sha256(features.tobytes()).hexdigest())
     _atomic_write(npy.with_suffix(".json"), json.dumps(meta).encode())
 
@@ -291,13 +305,14 @@ def extract(self:FeatureCache, videos:Sequence, # `Video` items or paths
         todo.append(p)
     for p, reason in damaged.items(): warnings.warn(f"recomputing the cached features of {p}: {reason}")
     log, done = DecodeLog() if log is None else log, 0
-    if todo:
+    if todo:   # the files identified before they are read: a write during the run shows as a change next time
+        identities = {p: _identify(p) for p in todo if Path(p).is_file() and os.access(p, os.R_OK)}
         pipeline = frame_dataset([Video(p, 0, p) for p in todo], None, size=self.input_size, batch_size=batch_size,
                                  with_index=True, log=log)
         current, parts = None, []
         def finish():
             nonlocal done
-            self._store(todo[current], np.concatenate(parts)); done += 1
+            self._store(todo[current], np.concatenate(parts), identities.get(todo[current])); done += 1
             if progress: progress(done, len(todo), todo[current])
         for frames, _, index in pipeline:
             features, index = np.asarray(self._features(tf.cast(frames, tf.float32))), index.numpy()
@@ -407,11 +422,6 @@ def frame_backbone(model:keras.Model) -> keras.Model|None:
     wrapped = [l for l in model.layers if isinstance(l, keras.layers.Wrapper)]   # FrameFeatures or TimeDistributed, even
     return wrapped[0].layer if wrapped else None                                 # when a re-run cell re-registered the class
 
-# %% ../nbs/05_convgru.ipynb #3e147bc8
-def _split_model(model):
-    "(backbone or None, head layers) of a ConvGRU (frames in) or of a GRU head (features in)"
-    return frame_backbone(model), head_layers(model)
-
 # %% ../nbs/05_convgru.ipynb #cb958da1
 class StreamingClassifier:
     "Classifies a video frame by frame in one pass, keeping the GRU state between frames (thesis 6.1)"
@@ -420,7 +430,7 @@ class StreamingClassifier:
                  chunk:int=1,                 # frames per backbone call; the outputs are the same for any chunk
                  resize:bool=False,           # resize frames of another size (otherwise they are an error)
                 ):
-        self.backbone, (gru, norm, classifier) = _split_model(model)
+        self.backbone, (gru, norm, classifier) = frame_backbone(model), head_layers(model)
         self.units, self.n_classes, self.feature_dim = gru.units, classifier.units, int(gru.cell.kernel.shape[0])
         self.frame_shape = tuple(self.backbone.input_shape[1:]) if self.backbone is not None else (self.feature_dim,)
         self.class_names, self.chunk, self.resize = list(class_names or []), chunk, resize
@@ -555,7 +565,7 @@ def load_convgru(path) -> keras.Model:
 # %% ../nbs/05_convgru.ipynb #62f460ac
 def streaming_step(model:keras.Model) -> keras.Model:
     "One step of a ConvGRU: {'frame' `[1, H, W, 3]`, 'state' `[1, U]`} -> {'probs' `[1, C]`, 'state' `[1, U]`}"
-    backbone, (gru, norm, classifier) = _split_model(model)
+    backbone, (gru, norm, classifier) = frame_backbone(model), head_layers(model)
     if backbone is None: raise ValueError("streaming_step needs a ConvGRU on frames, not a GRU head")
     frame = keras.Input(backbone.input_shape[1:], batch_size=1, name="frame")
     state = keras.Input((gru.units,), batch_size=1, name="state")
@@ -629,28 +639,44 @@ def build(self:ConvGRUFamily, settings:dict, phase:str, n_classes:int, start_fro
     return spatial.compile_classifier(net, s["optimizer"], s["learning_rate"])
 
 # %% ../nbs/05_convgru.ipynb #d369ead7
+def _frame_windows(s:dict, root, videos, batch_size:int, training:bool) -> tf.data.Dataset:
+    "Windows of `length` frames with a label per frame: shuffled, and augmented if the settings say so, for training"
+    size = spatial.backbone_input_size(s["backbone"], s["input_size"])
+    return frame_targets(sequence_dataset(videos, root, s["length"], size, batch_size, shuffle=training, seed=s["seed"],
+                                          augment=ClipAugment(seed=s["seed"]) if training and s["augment"] else None))
+
 @patch
 def pipeline(self:ConvGRUFamily, settings:dict, root, training:bool) -> Callable:
     "make(videos, batch_size) -> batches of (frame windows `[B, length, H, W, 3]`, a label per frame)"
-    s, size = settings, spatial.backbone_input_size(settings["backbone"], settings["input_size"])
+    s, (h, w) = settings, spatial.backbone_input_size(settings["backbone"], settings["input_size"])
     def make(videos, batch_size):
-        ds = frame_targets(sequence_dataset(videos, root, s["length"], size, batch_size, shuffle=training, seed=s["seed"],
-                                            augment=ClipAugment(seed=s["seed"]) if training and s["augment"] else None))
-        return ds if training else spatial.cache_if_small(ds, len(videos) * s["length"] * size[0] * size[1] * 3)
+        ds = _frame_windows(s, root, videos, batch_size, training)
+        return ds if training else spatial.cache_if_small(ds, len(videos) * s["length"] * h * w * 3)
     return make
+
+# %% ../nbs/05_convgru.ipynb #b71df6a5
+def frozen_features(backbone:keras.Model,    # a frozen per-frame CNN (frames 0..255 -> features)
+                    clips:tf.data.Dataset,   # single clips: (frames `[1, T, H, W, 3]`, labels), e.g. augmented
+                    batch_size:int,
+                   ) -> tf.data.Dataset:
+    "Batches of (features `[B, T, D]`, labels): the backbone runs in the input pipeline, one clip at a time, so no activation is kept for a gradient"
+    features = lambda frames, labels: (backbone(tf.cast(frames[0], tf.float32), training=False)[None], labels)
+    return clips.map(features).unbatch().batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 # %% ../nbs/05_convgru.ipynb #f455a7e8
 @patch
 def trainer(self:ConvGRUFamily, net:keras.Model, settings:dict, phase:str, root,
             cache_dir=None, # feature cache of the frozen-backbone phase (default: vidnb_data/features)
            ) -> tuple:
-    "(model to fit, make(videos, batch) for training, for early stopping): the head on cached features when the backbone is frozen"
-    s = settings
-    if phase != "fixed" or s["augment"]: return spatial.ModelFamily.trainer(self, net, s, phase, root)
-    cache = FeatureCache(cache_dir or Path("vidnb_data")/"features", s["backbone"], s["weights"], s["alpha"], s["input_size"],
-                         model=frame_backbone(net))
-    head = gru_head(net.output_shape[-1], cache.feature_dim, s["units"], per_frame=True, layers=head_layers(net))
+    "(model to fit, make(videos, batch) for training, for early stopping): with the backbone frozen, its head on features"
+    s, backbone = settings, frame_backbone(net)
+    if phase != "fixed": return spatial.ModelFamily.trainer(self, net, s, phase, root)
+    head = gru_head(net.output_shape[-1], backbone.output_shape[-1], s["units"], per_frame=True, layers=head_layers(net))
     spatial.compile_classifier(head, s["optimizer"], s["learning_rate"])
+    if s["augment"]:   # new frames every epoch: the backbone runs on each augmented clip in the input pipeline
+        clips = lambda training: lambda v, b: frozen_features(backbone, _frame_windows(s, root, v, 1, training), b)
+        return head, clips(True), lambda v, b: clips(False)(v, b).cache()
+    cache = FeatureCache(cache_dir or Path("vidnb_data")/"features", s["backbone"], s["weights"], s["alpha"], s["input_size"], model=backbone)
     windows = lambda videos, batch_size, shuffle: cached_sequences(cache, videos, root, s["length"], batch_size, shuffle, seed=s["seed"])
     return head, lambda v, b: windows(v, b, True), lambda v, b: windows(v, b, False).cache()   # labels per frame
 
@@ -667,4 +693,4 @@ def predict_videos(self:ConvGRUFamily, model:keras.Model, videos:Sequence, root=
 @patch
 def frame_probabilities(self:ConvGRUFamily, model:keras.Model, settings:dict, source, chunk:int=32):
     "Yield (frame index, class probabilities `[C]`) of every frame of `source`, in order, carrying the GRU state"
-    yield from ((p.index, p.probs) for p in StreamingClassifier(model, chunk=chunk).stream(source))
+    yield from ((p.index, p.probs) for p in StreamingClassifier(model, chunk=chunk, resize=True).stream(source))

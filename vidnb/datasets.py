@@ -17,10 +17,11 @@ from .video import (VideoError, as_size, open_video, video_info, iter_frames, re
 
 # %% auto #0
 __all__ = ['UCF_NAME', 'VIDEO_EXTENSIONS', 'SYNTHETIC_CLASSES', 'SYNTHETIC_SIZES', 'DECODE_CALLS', 'Video', 'parse_ucf_name',
-           'ListError', 'read_class_index', 'read_split_list', 'group_split', 'group_leaks', 'Splits', 'ucf101_splits',
-           'ucf_group', 'video_folder', 'folder_splits', 'make_synthetic', 'synthetic_splits', 'sample_sequence',
-           'ClipAugment', 'DecodeLog', 'resolve_paths', 'sequence_dataset', 'frame_dataset', 'padded_dataset',
-           'tfds_ucf101', 'video_lengths', 'dataset_summary', 'format_summary', 'plot_summary', 'load_splits']
+           'ListError', 'read_class_index', 'read_split_list', 'group_split', 'group_leaks', 'leakage_notes',
+           'model_labels', 'Splits', 'ucf101_splits', 'ucf_group', 'video_folder', 'folder_splits', 'make_synthetic',
+           'synthetic_splits', 'sample_sequence', 'ClipAugment', 'DecodeLog', 'resolve_paths', 'sequence_dataset',
+           'frame_dataset', 'padded_dataset', 'tfds_ucf101', 'video_lengths', 'dataset_summary', 'format_summary',
+           'plot_summary', 'load_splits']
 
 # %% ../nbs/01_datasets.ipynb #3e25d1ea
 class Video(NamedTuple):
@@ -72,7 +73,7 @@ def read_split_list(path,               # `trainlist0N.txt` or `testlist0N.txt`
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"{path}: split list not found")
     index = {c.lower(): i for i, c in enumerate(classes)}
-    videos = []
+    videos, seen, repeats = [], {}, []
     for n, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
         if not line.strip(): continue
         where = f"{path}, line {n}"
@@ -92,7 +93,11 @@ def read_split_list(path,               # `trainlist0N.txt` or `testlist0N.txt`
         except ValueError as e: raise ListError(f"{where}: {e}") from None
         if cls.lower() != folder.lower():
             raise ListError(f"{where}: file {name!r} is filed under class {folder!r}")
+        if rel.lower() in seen: repeats.append((n, seen[rel.lower()], rel)); continue   # a video counts once
+        seen[rel.lower()] = n
         videos.append(Video(rel, label, f"{classes[label]}_g{group:02d}", clip, classes[label]))
+    if repeats: warnings.warn(f"{path}: {len(repeats)} duplicate line(s) left out, each video counted once "
+                              f"(line {repeats[0][0]} repeats line {repeats[0][1]}: {repeats[0][2]})")
     return videos
 
 # %% ../nbs/01_datasets.ipynb #c975e5c0
@@ -123,6 +128,26 @@ def group_leaks(**subsets:Sequence) -> dict[tuple[str, str], set]:
     groups = {name: {v.group for v in items} for name, items in subsets.items()}
     names = list(groups)
     return {(a, b): groups[a] & groups[b] for i, a in enumerate(names) for b in names[i+1:] if groups[a] & groups[b]}
+
+# %% ../nbs/01_datasets.ipynb #55f736e2
+def leakage_notes(where, allow:bool, **subsets) -> list[str]:
+    "Refuse groups shared by the named subsets (one line naming one); with `allow`, a note for the metrics instead"
+    leaks = group_leaks(**subsets)
+    if not leaks: return []
+    (a, b), groups = next(iter(leaks.items()))
+    what = (f"{where}: group leakage: the {a.replace('_', '-')} and {b.replace('_', '-')} videos share {len(groups)} group(s), "
+            f"e.g. {sorted(groups)[0]}" + (f" ({len(leaks) - 1} more pair(s) of subsets leak too)" if len(leaks) > 1 else ""))
+    if not allow: raise ValueError(f"{what}; correct the lists, or pass --allow_leakage to run anyway")
+    return [f"{what}; allowed by --allow_leakage: these results are not on unseen groups"]
+
+# %% ../nbs/01_datasets.ipynb #8aea1b12
+def model_labels(videos:Sequence[Video], class_names:Sequence[str]) -> list[int]:
+    "Each video's class as an index into a model's `class_names`, matched by name (any case), never by list position"
+    index = {c.lower(): i for i, c in enumerate(class_names)}
+    unknown = sorted({v.class_name for v in videos if v.class_name and v.class_name.lower() not in index})
+    if unknown: raise ValueError(f"the data has class(es) {', '.join(unknown)} that the model does not know; "
+                                 f"it was trained on {len(class_names)}: {', '.join(class_names)}")
+    return [index[v.class_name.lower()] if v.class_name else v.label for v in videos]
 
 # %% ../nbs/01_datasets.ipynb #a89478cc
 @dataclass
@@ -356,11 +381,12 @@ class ClipAugment(keras.layers.Layer):
 import tensorflow as tf
 
 class DecodeLog:
-    "Counts videos a pipeline skipped, warning once per file"
+    "Counts videos a pipeline skipped, warning once per file; `DecodeLog.seen`: every file skipped in this process"
+    seen = {}   # path -> problem, from every log (a run counts the videos its training pipelines skipped)
     def __init__(self): self.skipped = {}
     def skip(self, path, err):
         if path not in self.skipped: warnings.warn(f"skipping a video that cannot be decoded: {err}")
-        self.skipped[path] = str(err)
+        self.skipped[path] = DecodeLog.seen[str(path)] = str(err)
     def __len__(self): return len(self.skipped)
     def __repr__(self): return f"DecodeLog({len(self.skipped)} video(s) skipped)"
 
@@ -537,14 +563,20 @@ def tfds_ucf101(split:int=1,          # official split 1, 2 or 3
     ds, info = tfds.load(name, split=subset, data_dir=data_dir, download=download, with_info=True)
     return ds.map(lambda ex: (ex["video"], ex["label"])), list(info.features["label"].names)
 
+# %% ../nbs/01_datasets.ipynb #1ee74003
+def _decodable_length(path) -> int|None:
+    "Frame count from the header of a video whose first frame decodes; None when it cannot be opened or decoded"
+    try:
+        cap = open_video(path)
+        try: return int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if next(decoded_frames(cap, path), None) is not None else None
+        finally: cap.release()
+    except (VideoError, cv2.error): return None
+
 # %% ../nbs/01_datasets.ipynb #0a6443b6
 def video_lengths(splits:Splits) -> dict:
-    "Frame count of every video of `splits` from its header (None where the file cannot be opened)"
-    lengths = {}
-    for v, p in zip(splits.train + splits.val + splits.test, resolve_paths(splits.train + splits.val + splits.test, splits.root)):
-        try: lengths[v.path] = video_info(p)["frames"]
-        except VideoError: lengths[v.path] = None
-    return lengths
+    "Frame count of every video of `splits` from its header (None where the file cannot be opened or its first frame not decoded)"
+    videos = splits.train + splits.val + splits.test
+    return {v.path: _decodable_length(p) for v, p in zip(videos, resolve_paths(videos, splits.root))}
 
 # %% ../nbs/01_datasets.ipynb #ef6fa12c
 def dataset_summary(splits:Splits, lengths:dict|None=None) -> dict:

@@ -17,8 +17,8 @@ import tensorflow as tf
 
 from . import spatial, temporal, convgru as convgru_chapter, __version__ as vidnb_version
 from .video import VideoError
-from .datasets import Video, DecodeLog, group_split, load_splits, make_synthetic
-from .runs import RunDir, atomic_path, write_atomic, write_json, jsonable, log, fit_phase, worker_role, distribute, save_model, load_model
+from .datasets import Video, DecodeLog, group_split, leakage_notes, model_labels, load_splits, make_synthetic, resolve_paths
+from .runs import RunDir, TrainingDiverged, load_saved_weights, weights_bytes, atomic_path, write_atomic, write_json, jsonable, log, fit_phase, worker_role, distribute, save_model, load_model
 from .metrics import Scores, score_videos, video_prediction, plot_per_class, plot_confusion, plot_history, results_table
 
 # %% auto #0
@@ -134,6 +134,9 @@ def settings_for(model:str,           # a name in `MODELS`
     for key in ("epochs", "pretrain_epochs", "batch_size", "units", "length", "stride", "frame_size", "decode_size"):
         if key in settings and (not isinstance(settings[key], (int, np.integer)) or settings[key] < 1):
             raise ValueError(f"{key} must be a positive whole number, got {settings[key]!r}")
+    for key in ("learning_rate", "pretrain_learning_rate"):
+        if key in settings and not (isinstance(settings[key], (int, float)) and 0 < settings[key] < float("inf")):
+            raise ValueError(f"{key} must be a positive number, got {settings[key]!r}")
     return spec.family.finish_settings(settings, given, model)   # the checks of its kind (backbone, cell)
 
 # %% ../nbs/07_experiments.ipynb #31495e92
@@ -198,10 +201,12 @@ def experiment_data(data=None,            # dataset folder; None: the built-in s
                     seed:int=0,           # seed of the validation draw
                     synthetic:str="quick", # size of the synthetic data when `data` is None
                     subset:str|None=None, # videos to score: "test", "val", or None for test (val when test is empty)
+                    allow_leakage:bool=False, # run even when train, early-stopping and scored videos share a group (noted)
                    ) -> ExperimentData:
     "Train, early-stopping and scored videos of a dataset, checked, with notes on what was chosen"
     root = synthetic_root(synthetic) if data is None else Path(data)
     classes = _class_list(classes)
+    if split not in (1, 2, 3): raise ValueError(f"split must be 1, 2 or 3, got {split}")
     if not root.exists(): raise FileNotFoundError(f"{root}: data folder not found")
     if lists is not None and not Path(lists).is_dir(): raise FileNotFoundError(f"{lists}: lists folder not found")
     with warnings.catch_warnings(record=True) as caught:
@@ -221,6 +226,7 @@ def experiment_data(data=None,            # dataset folder; None: the built-in s
         if not splits.test: notes.append(f"{root} has no test videos: results are on its group-disjoint validation split; "
                                          f"early stopping watches another {len(stop)} videos drawn by group from training")
     if not score: raise ValueError(f"{root} has no {subset} videos to score (use --subset val for a folder without test videos)")
+    notes += leakage_notes(lists or root, allow_leakage, train=train, early_stopping=stop, scored=score)
     if not stop: raise ValueError(f"{root}: too few groups to hold out validation videos (val_frac={val_frac})")
     source = dict(data=str(Path(root).resolve()), lists=None if lists is None else str(Path(lists).resolve()), split=split,
                   classes=list(splits.classes), val_frac=val_frac, seed=seed, subset=subset)
@@ -236,14 +242,16 @@ def build_model(model:str, phase:str, s:dict, n_classes:int,
 
 # %% ../nbs/07_experiments.ipynb #0d4897a1
 def score_model(model:keras.Model, meta:dict, videos:Sequence[Video], root=None, batch_size:int=32) -> Scores:
-    "Per-video and per-frame scores of a saved model (`load_model`) on `videos`: its family's predictions and video rule"
+    "Per-video and per-frame scores of a saved model (`load_model`) on `videos` (classes matched by name): its family's predictions and video rule"
     if not len(videos): raise ValueError("no videos to score")
+    if batch_size < 1: raise ValueError(f"--batch_size must be a positive whole number, got {batch_size}")
+    labels = model_labels(videos, meta["class_names"])      # before any decoding: a class the model does not know
     fam, skipped = family(meta["kind"]), DecodeLog()
     probs = fam.predict_videos(model, videos, root, meta["settings"], batch_size, skipped)
     if all(p is None for p in probs):
         example = next(iter(skipped.skipped.values()), "")
         raise VideoError(f"none of the {len(videos)} videos could be decoded" + (f", e.g. {example}" if example else ""))
-    return score_videos(probs, [v.label for v in videos], meta["class_names"], fam.video_rule)
+    return score_videos(probs, labels, meta["class_names"], fam.video_rule)
 
 # %% ../nbs/07_experiments.ipynb #9d32614e
 def save_plots(scores:Scores, class_names, folder, title:str="", history:dict|None=None) -> list[Path]:
@@ -264,12 +272,18 @@ def _best(history:dict) -> float:
     "Lowest validation loss of a phase's history (inf without validation)"
     return min(history.get("val_loss") or [float("inf")])
 
+# %% ../nbs/07_experiments.ipynb #cdb2af6b
+def _skipped_paths(data:ExperimentData, recorded=()) -> dict:
+    "{'train': [...], 'stop': [...]}: training and early-stopping videos that could not be decoded (in this process, or `recorded`)"
+    known = set(DecodeLog.seen) | set(recorded)
+    return {role: [p for p in resolve_paths(videos, data.root) if p in known] for role, videos in (("train", data.train), ("stop", data.stop))}
+
 # %% ../nbs/07_experiments.ipynb #4cc93028
 def _keep_phase(run:RunDir, phase:str, net:keras.Model, history:dict, **info) -> str:
     "Store a finished phase's weights and history (atomically), mark it done; return the weights file"
     folder = run.path/".backup"; folder.mkdir(exist_ok=True)
     weights = folder/f"{phase}.weights.h5"
-    with atomic_path(weights) as tmp_path: net.save_weights(tmp_path)
+    with atomic_path(weights, size=weights_bytes(net)) as tmp_path: net.save_weights(tmp_path)
     write_json(folder/f"{phase}.history.json", history)
     run.mark_phase(phase, epochs=len(history.get("loss", [])), **info)
     return str(weights)
@@ -304,7 +318,7 @@ def train(model:str,                     # a name in `MODELS`
     else: run.status = run.read_status()           # other workers follow the chief's record (a shared folder)
     backups = out/".backup"/("" if chief else f"worker-{worker}")
     n, started, histories = len(data.classes), time.time(), {}
-    phases_done = [p for p in spec.phases if run.phase_done(p)]
+    phases_done = run.kept_phases(spec.phases, say)
     for p in phases_done: histories[p] = json.loads((out/".backup"/f"{p}.history.json").read_text())
     start_from = str(out/".backup"/f"{phases_done[-1]}.weights.h5") if phases_done else None
     net = None
@@ -333,10 +347,10 @@ def train(model:str,                     # a name in `MODELS`
             net.load_weights(start_from); info["kept"] = previous[-1]
             say(f"vidnb: {model}: the {phase} phase never reached the validation loss of the {previous[-1]} phase "
                 f"({_best(histories[phase]):.4f} > {_best(histories[previous[-1]]):.4f}); keeping the {previous[-1]} weights")
-        if chief: start_from = _keep_phase(run, phase, net, histories[phase], **info)
+        if chief: start_from = _keep_phase(run, phase, net, histories[phase], skipped=sum(_skipped_paths(data).values(), []), **info)
     if not chief: return {}
-    if net is None:                                 # every phase was done before a kill: rebuild the last one
-        net = build_model(model, spec.phases[-1], s, n, start_from)
+    if net is None: net = build_model(model, spec.phases[-1], s, n)   # every phase was done before a kill: rebuild the last one
+    load_saved_weights(net, start_from)             # the model file is always the last phase's saved weights
     meta = dict(model=model, architecture=spec.architecture, kind=spec.kind, class_names=data.classes,
                 settings=spec.family.input_settings(s), training=dict(settings=s, data=data.source, phases=spec.phases),
                 vidnb=vidnb_version)
@@ -349,18 +363,19 @@ def train(model:str,                     # a name in `MODELS`
     for p, info in run.status.get("phases", {}).items():
         if info.get("reused_from"): phase_notes.append(f"{p} phase reused from the {Path(info['reused_from']).name} run")
         if info.get("kept"): phase_notes.append(f"{p} phase did not lower the validation loss: {info['kept']} weights kept")
+    recorded = [p for info in run.status.get("phases", {}).values() for p in info.get("skipped", [])]   # by earlier processes
     metrics = dict(model=model, architecture=spec.architecture, subset=data.subset, classes=data.classes,
                    parameters=int(loaded.count_params()), epochs=epochs, seconds=round(time.time() - started, 1),
                    replicas=strategy.num_replicas_in_sync, workers=workers, notes=data.notes, training_notes=phase_notes,
-                   **scores.metrics)
+                   skipped_in_training={k: len(v) for k, v in _skipped_paths(data, recorded).items()}, **scores.metrics)
     joined = {k: sum((h.get(k, []) for h in histories.values()), []) for k in ("loss", "val_loss", "accuracy", "val_accuracy")}
     write_json(out/"history.json", histories)
     save_plots(scores, data.classes, out, spec.architecture, {k: v for k, v in joined.items() if v})
     write_json(out/"metrics.json", metrics)
-    run.finish(seconds=metrics["seconds"])
+    run.finish("model.keras", "metrics.json", "history.json", seconds=metrics["seconds"])
     k = metrics["video"]["k"]
     say(f"vidnb: {model} finished: video top-1 {metrics['video']['top1']:.3f}, top-{k} {metrics['video'][f'top{k}']:.3f} "
-        f"on {len(data.score)} {data.subset} videos ({out})")
+        f"on {metrics['videos']} {data.subset} videos{' (%d more could not be decoded)' % metrics['skipped'] if metrics['skipped'] else ''} ({out})")
     return json.loads(json.dumps(jsonable(metrics)))
 
 # %% ../nbs/07_experiments.ipynb #3deac287
@@ -457,7 +472,7 @@ def reproduce(out,                             # output folder: results.md, resu
         reuse = out/source if source in done and same_first_phase(name, s, source, done[source]) else None
         try: metrics = train(name, out/name, data, s, quick, strategy, False, cache_dir or out/"features",
                              reuse_finished=True, first_phase_from=reuse, verbose=verbose, log=log)
-        except (spatial.WeightsUnavailableError, VideoError, convgru_chapter.CacheError) as e:
+        except (spatial.WeightsUnavailableError, VideoError, convgru_chapter.CacheError, TrainingDiverged) as e:
             say(f"vidnb: {name} failed: {e}"); rows.append(_row(spec, status=f"failed: {' '.join(str(e).split())[:200]}")); continue
         rows.append(_row(spec, metrics, out=name, settings=s)); done[name] = s
     n = dict(train=len(data.train), stop=len(data.stop), score=len(data.score))
@@ -474,5 +489,5 @@ def reproduce(out,                             # output folder: results.md, resu
     markdown = results_markdown(rows, header)
     write_json(out/"results.json", result)
     write_atomic(out/"results.md", markdown)
-    run.finish(seconds=result["seconds"])
+    run.finish("results.json", "results.md", seconds=result["seconds"])
     return result

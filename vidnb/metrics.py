@@ -29,7 +29,16 @@ def _as_arrays(y_true, probs, labels_ok:bool=False):
     if len(p) != len(y): raise ValueError(f"{len(y)} labels but {len(p)} predictions")
     if p.ndim == 2 and (y.min() < 0 or y.max() >= p.shape[1]):
         raise ValueError(f"labels must lie in 0..{p.shape[1]-1} for {p.shape[1]} classes, got {y.min()}..{y.max()}")
-    return y, p
+    return y, _check_finite(p)
+
+# %% ../nbs/02_metrics.ipynb #dae5633d
+def _check_finite(p:np.ndarray) -> np.ndarray:
+    "`p`, refused when any of its values is NaN or infinite (a diverged model): a NaN would rank as a hit"
+    if np.issubdtype(p.dtype, np.inexact) and not np.isfinite(p).all():
+        bad = int(p.size - np.isfinite(p).sum())
+        raise ValueError(f"{bad} of {p.size} probabilities are not finite (NaN or infinite): the model diverged or "
+                         f"its output is broken, and a NaN would count as a hit; nothing was scored")
+    return p
 
 # %% ../nbs/02_metrics.ipynb #92783060
 def _true_rank(y, p):
@@ -91,7 +100,7 @@ def video_probs(frame_probs,   # per-frame probabilities `[N, n_classes]`
                 frames=None,   # None: all frames; int n: n evenly spaced frames per video; or a boolean mask `[N]`
                ) -> tuple[np.ndarray, np.ndarray]:
     "(video ids `[V]`, mean frame probabilities per video `[V, n_classes]`) (thesis 4.3.1)"
-    p = np.asarray(frame_probs, dtype="float64"); v = np.asarray(video_index)
+    p = _check_finite(np.asarray(frame_probs, dtype="float64")); v = np.asarray(video_index)
     if p.size == 0 or v.size == 0: raise ValueError("empty prediction set: there are no frames to aggregate")
     if p.ndim != 2: raise ValueError(f"frame_probs must be [N, n_classes], got shape {p.shape}")
     if v.shape != (len(p),): raise ValueError(f"{len(p)} frames but video_index has shape {v.shape}")
@@ -152,9 +161,9 @@ def score_videos(frame_probs:Sequence,   # per-frame probabilities `[T_i, C]` of
     if len(frame_probs) != len(labels): raise ValueError(f"{len(frame_probs)} videos of predictions for {len(labels)} labels")
     kept = [(np.asarray(p), y) for p, y in zip(frame_probs, labels) if p is not None]
     if not kept: raise ValueError(f"empty prediction set: none of the {len(labels)} videos could be read")
-    vy = np.array([y for _, y in kept])
+    vy, fp = np.array([y for _, y in kept]), _check_finite(np.concatenate([p for p, _ in kept]))   # every frame checked
     vp = np.stack([video_prediction(p, rule) for p, _ in kept])
-    fy, fp = np.repeat(vy, [len(p) for p, _ in kept]), np.concatenate([p for p, _ in kept])
+    fy = np.repeat(vy, [len(p) for p, _ in kept])
     metrics = dict(video=evaluate(vy, vp, class_names, k), frame=evaluate(fy, fp, class_names, k), videos=len(vy),
                    frames=len(fy), skipped=len(labels) - len(vy), rule=rule)
     return Scores(metrics, fy, fp, vy, vp)

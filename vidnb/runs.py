@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_runs.ipynb #3963a69b
 from __future__ import annotations
-import contextlib, io, json, os, shutil, socket, sys, tempfile, time, uuid, zipfile
+import contextlib, errno, io, json, os, shutil, socket, sys, tempfile, time, uuid, warnings, zipfile
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -15,24 +15,61 @@ import tensorflow as tf
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'METADATA', 'atomic_path', 'write_atomic', 'jsonable', 'write_json', 'RunDirError', 'check_writable',
-           'log', 'RunDir', 'ResumableBackup', 'EpochLog', 'fit_phase', 'split_cpu', 'make_strategy', 'worker_role',
-           'distribute', 'save_model', 'read_metadata', 'load_model']
+__all__ = ['NO_SPACE', 'STRATEGIES', 'METADATA', 'RunDirError', 'disk_full', 'no_space', 'atomic_path', 'weights_bytes',
+           'write_atomic', 'jsonable', 'write_json', 'check_writable', 'log', 'RunDir', 'weights_readable',
+           'ResumableBackup', 'EpochLog', 'TrainingDiverged', 'StopOnNonFinite', 'fit_phase', 'load_saved_weights',
+           'split_cpu', 'make_strategy', 'worker_role', 'distribute', 'save_model', 'read_metadata', 'load_model']
+
+# %% ../nbs/06_runs.ipynb #0b4c93bd
+class RunDirError(ValueError):
+    "An output folder that cannot be used for this run"
+
+# %% ../nbs/06_runs.ipynb #128a9077
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+def disk_full(e:BaseException) -> bool:
+    "Whether `e`, or an error it wraps (h5py and Keras re-raise them), says the disk or the quota is full"
+    seen = set()
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, OSError) and e.errno in NO_SPACE: return True
+        if any(s in str(e) for s in ("No space left on device", "Disk quota exceeded")): return True
+        e = e.__cause__ or e.__context__
+    return False
+
+# %% ../nbs/06_runs.ipynb #bd8d1744
+def no_space(path) -> RunDirError:
+    "The error of a write to `path` that found its disk full: what to do, in one line"
+    return RunDirError(f"{Path(path).parent}: No space left on device (ENOSPC) while writing {Path(path).name}; "
+                       "free space there, then run the same command again to resume")
 
 # %% ../nbs/06_runs.ipynb #52d87823
 @contextlib.contextmanager
 def atomic_path(path,
                 suffix:bool=True, # keep `path`'s name at the end (for writers that go by it: Keras, matplotlib, OpenCV); False: end in .tmp
+                size:int=0,       # bytes the writer needs, checked against the free space first (HDF5 cannot recover from a full disk)
                ):
     "A temporary path beside `path` to write to: renamed onto `path` when the block succeeds, removed when it fails"
-    path, key = Path(path), uuid.uuid4().hex[:8]
+    path, key, full = Path(path), uuid.uuid4().hex[:8], False
     tmp_path = path.with_name(f".tmp-{key}-{path.name}" if suffix else f".{path.name}.{key}.tmp")   # same folder: an atomic rename
+    if size and shutil.disk_usage(path.parent).free < size + (1 << 20): raise no_space(path)
     try:
         yield tmp_path
         with open(tmp_path, "rb") as f: os.fsync(f.fileno())                 # on disk before it gets the real name
         os.replace(tmp_path, path)
+    except Exception as e:
+        if not disk_full(e): raise
+        full = True
     finally:
         if tmp_path.exists(): tmp_path.unlink()
+    if full: raise no_space(path)   # raised here, not in `except`: the failed writer's objects are let go
+
+# %% ../nbs/06_runs.ipynb #22308c5d
+def weights_bytes(model:keras.Model) -> int:
+    "Bytes of `model`'s weights and optimiser variables: about what a `.weights.h5` file of it takes"
+    optimizer = getattr(model, "optimizer", None)
+    variables = [*model.weights, *(optimizer.variables if optimizer is not None else [])]
+    return int(sum(np.prod(v.shape) * np.dtype(v.dtype).itemsize for v in variables))
 
 # %% ../nbs/06_runs.ipynb #259a5366
 def write_atomic(path, data:str|bytes) -> Path:
@@ -54,10 +91,6 @@ def jsonable(x):
 def write_json(path, obj) -> Path:
     "Write `obj` as indented JSON to `path` atomically (through `jsonable`)"
     return write_atomic(path, json.dumps(jsonable(obj), indent=1))
-
-# %% ../nbs/06_runs.ipynb #0b4c93bd
-class RunDirError(ValueError):
-    "An output folder that cannot be used for this run"
 
 # %% ../nbs/06_runs.ipynb #211b8463
 def check_writable(folder,                        # created when missing
@@ -143,14 +176,29 @@ class RunDir:
 
     def phase_done(self, phase:str) -> bool: return phase in self.status.get("phases_done", [])
     def mark_phase(self, phase:str, **info):
-        self.status["phases_done"] = self.status.get("phases_done", []) + [phase]
+        self.status["phases_done"] = [p for p in self.status.get("phases_done", []) if p != phase] + [phase]
         self.status.setdefault("phases", {})[phase] = info
         write_json(self.status_path, self.status)
-    def finish(self, **summary):
-        "Mark the run finished: call after every output file is in place"
+    def finish(self, *outputs:str, **summary):
+        "Mark the run finished once every file of `outputs` (names in the folder) is in place; only then drop its backup"
+        missing = [o for o in outputs if not (self.path/o).is_file()]
+        if missing: raise RunDirError(f"{self.path}: {', '.join(missing)} missing; the run is not finished (run the same command again)")
         self.status.update(state="finished", finished=time.strftime("%Y-%m-%d %H:%M:%S"), **summary)
         write_json(self.status_path, self.status)
         shutil.rmtree(self.path/".backup", ignore_errors=True)
+
+# %% ../nbs/06_runs.ipynb #d927cd8e
+def weights_readable(path) -> bool:
+    "Whether a weights file (Keras `.weights.h5`, or NumPy `.npz`) is there and every array in it reads back"
+    import h5py
+    arrays = []
+    try:
+        if str(path).endswith(".npz"):
+            with np.load(path) as f: return all(f[k].size >= 0 for k in f.files)
+        with h5py.File(path, "r") as f:
+            f.visititems(lambda name, item: arrays.append(item[()]) if isinstance(item, h5py.Dataset) else None)
+        return bool(arrays)
+    except Exception: return False   # missing, truncated or not the file format it claims: all the same here
 
 # %% ../nbs/06_runs.ipynb #cb3ce32e
 class ResumableBackup(keras.callbacks.Callback):
@@ -159,11 +207,18 @@ class ResumableBackup(keras.callbacks.Callback):
         super().__init__()
         self.backup_dir, self.early_stopping = Path(backup_dir), early_stopping
         self.state_path, self.history, self.resumed_from = self.backup_dir/"state.json", {}, None
+        self.note = None   # why a backup was set aside, if one was
 
     def saved_state(self) -> dict|None:
-        "The state saved with the last backed-up epoch (None when there is no backup)"
-        try: return json.loads(self.state_path.read_text())
+        "The state saved with the last backed-up epoch (None when there is no backup, or its files do not read back)"
+        try: state = json.loads(self.state_path.read_text())
         except (FileNotFoundError, ValueError): return None
+        files = [state.get("weights"), (state.get("early_stopping") or {}).get("best_weights")]
+        damaged = [f for f in files if f and not weights_readable(self.backup_dir/f)]
+        if not damaged: return state
+        self.note = (f"vidnb: the backup of epoch {state.get('epoch')} in {self.backup_dir} does not read back "
+                     f"({', '.join(damaged)}); this phase starts again from its first epoch")
+        return None
 
     def saved_epoch(self) -> int:
         "Epochs finished according to the backup (0 when there is none): `fit`'s `initial_epoch`"
@@ -191,7 +246,7 @@ def save(self:ResumableBackup, epochs_done:int):
     folder, es = self.backup_dir, self.early_stopping
     folder.mkdir(parents=True, exist_ok=True)
     weights = f"epoch-{epochs_done}.weights.h5"
-    with atomic_path(folder/weights) as tmp_path: self.model.save_weights(tmp_path)
+    with atomic_path(folder/weights, size=weights_bytes(self.model)) as tmp_path: self.model.save_weights(tmp_path)
     state = dict(epoch=epochs_done, weights=weights, history=self.history, stopped=bool(self.model.stop_training))
     if es is not None:
         best = f"best-{es.best_epoch}.npz" if es.best_weights is not None else None
@@ -238,6 +293,30 @@ class EpochLog(keras.callbacks.Callback):
         figures = ", ".join(f"{k} {v:.4f}" for k, v in (logs or {}).items() if k in ("loss", "accuracy", "val_loss", "val_accuracy"))
         self.log(f"vidnb: {self.label} epoch {epoch + 1}/{self.epochs} finished: {figures}")
 
+# %% ../nbs/06_runs.ipynb #a1e91cb3
+class TrainingDiverged(ValueError):
+    "Training reached a non-finite loss or weights: nothing of it may be saved as a trained model"
+
+# %% ../nbs/06_runs.ipynb #1cc47dcf
+class StopOnNonFinite(keras.callbacks.Callback):
+    "Raise `TrainingDiverged` at the first non-finite (or beyond `limit`) loss of a batch or an epoch, or non-finite weight"
+    def __init__(self, label:str="training", where="",
+                 limit:float=1e6): # a classifier's cross-entropy is ln(classes) at chance: a loss of a million has diverged
+        super().__init__()
+        self.label, self.where, self.limit, self.epoch = label, where, limit, 0
+    def fail(self, what:str):
+        raise TrainingDiverged(f"{self.label} diverged ({what} in epoch {self.epoch + 1}); the run{' in ' + str(self.where) if self.where else ''} "
+                               "is not finished: lower --learning_rate (or check the data), then rerun with --overwrite")
+    def bad(self, value) -> bool: return not np.isfinite(float(value)) or float(value) > self.limit
+    def on_epoch_begin(self, epoch, logs=None): self.epoch = epoch
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and self.bad(loss): self.fail(f"loss {float(loss):.4g} at batch {batch + 1}")
+    def on_epoch_end(self, epoch, logs=None):
+        bad = [f"{k} {float(v):.4g}" for k, v in (logs or {}).items() if k.endswith("loss") and np.ndim(v) == 0 and self.bad(v)]
+        if bad: self.fail(", ".join(bad))
+        if not all(np.isfinite(w).all() for w in self.model.get_weights()): self.fail("non-finite weights")
+
 # %% ../nbs/06_runs.ipynb #233c01f9
 def _history_lists(history:dict) -> dict:
     "{epoch: {metric: value}} -> {metric: [value per epoch]}"
@@ -261,19 +340,40 @@ def fit_phase(model:keras.Model,     # compiled
     stop = keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True) if validation is not None else None
     backup = ResumableBackup(backup_dir, stop)
     state = backup.saved_state() or {}
+    if backup.note and log: log(backup.note)
     done = state.get("epoch", 0)
     if done and (done >= epochs or state.get("stopped")):   # the phase ended before the kill: no more epochs
         backup.load(model)
         best = backup.best_weights(state)
         if best is not None: model.set_weights(best)
         return _history_lists({int(k): v for k, v in state["history"].items()})
-    callbacks = [c for c in (stop, backup) if c is not None]
+    callbacks = [c for c in (StopOnNonFinite(label or "training", Path(backup_dir).parent.parent), stop, backup) if c is not None]
     if tensorboard_dir is not None:
         callbacks.append(keras.callbacks.TensorBoard(str(tensorboard_dir), write_graph=False, profile_batch=0))
     if log: callbacks.append(EpochLog(label, epochs, log))
     if done and log: log(f"vidnb: {label} resuming after epoch {done} of {epochs} (the backup in {backup_dir})")
     model.fit(train, validation_data=validation, epochs=epochs, initial_epoch=done, callbacks=callbacks, verbose=verbose)
     return _history_lists(backup.history)
+
+# %% ../nbs/06_runs.ipynb #8d181898
+def load_saved_weights(net:keras.Model, weights) -> keras.Model:
+    "`net` with the weights of a finished phase's file: what a model file is always written from, however the run got there"
+    with warnings.catch_warnings():   # a freshly built network's optimiser has no slots yet; a model file does not keep them
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        net.load_weights(weights)
+    return net
+
+# %% ../nbs/06_runs.ipynb #9c60d151
+@patch
+def kept_phases(self:RunDir, phases:Sequence[str], log:Callable=log) -> list[str]:
+    "The `phases` this run recorded as done whose saved weights and history read back (a damaged one, and those after it, train again)"
+    kept = []
+    for p in phases:
+        if not self.phase_done(p): break
+        if not weights_readable(self.path/".backup"/f"{p}.weights.h5") or not (self.path/".backup"/f"{p}.history.json").is_file():
+            log(f"vidnb: {self.path}: the saved weights of the {p} phase do not read back; that phase runs again from its epoch backup"); break
+        kept.append(p)
+    return kept
 
 # %% ../nbs/06_runs.ipynb #c3f8f8b4
 STRATEGIES = ("auto", "default", "mirrored", "multiworker", "tpu")
@@ -366,7 +466,7 @@ def save_model(model:keras.Model, path, metadata:dict) -> Path:
     "Save `model` as a `.keras` file holding `metadata` (class names, input settings) too, atomically"
     path = Path(path)
     if path.suffix != ".keras": raise ValueError(f"{path}: model files end in .keras")
-    with atomic_path(path) as tmp_path:
+    with atomic_path(path, size=weights_bytes(model)) as tmp_path:
         model.save(tmp_path)
         with zipfile.ZipFile(tmp_path, "a") as z: z.writestr(METADATA, json.dumps(jsonable(metadata), indent=1))
     return path

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_spatial.ipynb #1ab96ff1
 from __future__ import annotations
-import os, tempfile, time, warnings
+import hashlib, importlib.resources, os, tempfile, time, warnings
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
@@ -16,14 +16,14 @@ from fastcore.basics import patch
 from .video import as_size, iter_frames
 
 # %% auto #0
-__all__ = ['BACKBONES', 'IMAGENET_BGR_MEAN', 'MOBILENET_URL', 'REGIMES', 'MEMORY_CACHE_BYTES', 'FRAMES_PER_VIDEO', 'FRAMES',
-           'BackboneSpec', 'backbone_spec', 'backbone_input_size', 'feature_dim', 'CaffePreprocess',
-           'preprocessing_layers', 'WeightsUnavailableError', 'load_backbone_weights', 'mobilenet_weights_file',
-           'dtype_policy', 'backbone', 'base_network', 'parameter_counts', 'start_weights', 'Regime',
-           'compile_classifier', 'frame_classifier', 'finetune', 'fit_frames', 'train_regime', 'classify_frames',
-           'FrameProbs', 'frames_by_video', 'predict_frames', 'evaluate_videos', 'gradcam_heatmap', 'overlay_heatmap',
-           'plot_gradcam', 'compare_precision', 'end_to_end_throughput', 'cache_if_small', 'chunked', 'ModelFamily',
-           'FrameFamily']
+__all__ = ['BACKBONES', 'IMAGENET_BGR_MEAN', 'BUNDLED_WEIGHTS', 'BUNDLED_SHA256', 'MOBILENET_URL', 'REGIMES',
+           'MEMORY_CACHE_BYTES', 'FRAMES_PER_VIDEO', 'FRAMES', 'BackboneSpec', 'backbone_spec', 'backbone_input_size',
+           'feature_dim', 'CaffePreprocess', 'preprocessing_layers', 'WeightsUnavailableError', 'load_backbone_weights',
+           'bundled_weights', 'bundled_imagenet', 'mobilenet_weights_file', 'dtype_policy', 'backbone', 'base_network',
+           'parameter_counts', 'start_weights', 'Regime', 'compile_classifier', 'frame_classifier', 'finetune',
+           'fit_frames', 'train_regime', 'classify_frames', 'FrameProbs', 'frames_by_video', 'predict_frames',
+           'evaluate_videos', 'gradcam_heatmap', 'overlay_heatmap', 'plot_gradcam', 'compare_precision',
+           'end_to_end_throughput', 'cache_if_small', 'chunked', 'ModelFamily', 'FrameFamily']
 
 # %% ../nbs/03_spatial.ipynb #d2bdf924
 class BackboneSpec(NamedTuple):
@@ -123,6 +123,32 @@ def load_backbone_weights(base:keras.Model, # a `keras.applications` model built
                          f"(wrong architecture, width or file?): {str(e).splitlines()[0][:300]}") from None
     return base
 
+# %% ../nbs/03_spatial.ipynb #56a887c2
+BUNDLED_WEIGHTS = Path(str(importlib.resources.files("vidnb")))/"weights"/"mobilenet_2_5_224_tf_no_top.h5"
+BUNDLED_SHA256 = "dbdb03ee2a22fd895301636cd328b234bb3a9952358f436d82f46b81e0d5b0bf"   # vidnb/weights/NOTICE
+
+def bundled_weights(path=None, # default: `BUNDLED_WEIGHTS`, the file installed with vidnb
+                   ) -> Path:
+    "Keras' MobileNet-0.25 ImageNet file (no top) shipped with vidnb, once its sha256 is checked"
+    path = Path(path or BUNDLED_WEIGHTS)
+    if not path.is_file(): raise FileNotFoundError(f"{path}: vidnb's bundled MobileNet weights are missing; reinstall vidnb")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != BUNDLED_SHA256:
+        raise ValueError(f"{path}: sha256 {digest} is not that of Keras' MobileNet-0.25 ImageNet weights "
+                         f"({BUNDLED_SHA256}): the file was changed or damaged; reinstall vidnb")
+    return path
+
+# %% ../nbs/03_spatial.ipynb #ff925ed4
+def bundled_imagenet(name:str, # a key of `BACKBONES`
+                     alpha:float, # width multiplier
+                     size,        # input size (int or (h, w))
+                    ) -> Path|None:
+    "The bundled file when `weights='imagenet'` means exactly it (MobileNet, alpha 0.25, a size Keras serves from its 224 file)"
+    h, w = as_size(size)
+    if backbone_spec(name).constructor != "MobileNet" or alpha != 0.25: return None
+    if h == w and h in (128, 160, 192): return None   # Keras' file trained at that size: downloaded
+    return bundled_weights()
+
 # %% ../nbs/03_spatial.ipynb #9bdec2ee
 MOBILENET_URL = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/"
 
@@ -130,10 +156,11 @@ def mobilenet_weights_file(alpha:float=0.25, # MobileNet (v1) width: 0.25, 0.5, 
                            rows:int=224,     # resolution the weights were trained at: 128, 160, 192 or 224
                            local=None,       # a local copy of the file, used when it exists
                           ) -> Path|None:
-    "MobileNet's ImageNet weights file (no top): `local` if it exists, else Keras' cached download, else None"
+    "MobileNet's ImageNet weights file (no top): `local` if it exists, else the bundled one, else Keras' cached download, else None"
     if alpha not in (0.25, 0.5, 0.75, 1.0) or rows not in (128, 160, 192, 224):
         raise ValueError(f"Keras has MobileNet ImageNet weights for alpha 0.25/0.5/0.75/1.0 and rows 128/160/192/224, not {alpha}, {rows}")
     if local is not None and Path(local).expanduser().is_file(): return Path(local).expanduser()
+    if (alpha, rows) == (0.25, 224): return bundled_weights()
     name = f"mobilenet_{dict([(0.25, '2_5'), (0.5, '5_0'), (0.75, '7_5'), (1.0, '1_0')])[alpha]}_{rows}_tf_no_top.h5"
     try: return Path(keras.utils.get_file(name, MOBILENET_URL + name, cache_subdir="models"))
     except Exception: return None                   # no network: the caller says what it skips
@@ -162,15 +189,17 @@ def backbone(name:str="inceptionv3",   # a key of `BACKBONES`
     kwargs = dict(alpha=alpha) if spec.has_alpha else {}
     if weights is not None and weights != "imagenet" and not isinstance(weights, (str, os.PathLike)):
         raise ValueError(f"weights must be 'imagenet', a file path or None, got {weights!r}")
-    path = None if weights in (None, "imagenet") else Path(weights).expanduser()
+    bundled = bundled_imagenet(name, alpha, size) if weights == "imagenet" else None   # shipped with vidnb: no download
+    path = bundled or (None if weights in (None, "imagenet") else Path(weights).expanduser())
     if path is not None and not path.is_file(): raise FileNotFoundError(f"{path}: weights file not found")
+    if bundled: kwargs["name"] = f"mobilenet_{alpha:0.2f}_224"   # the name Keras gives it with weights="imagenet"
     constructor = getattr(keras.applications, spec.constructor)
     policy, previous = dtype_policy(mixed_precision), keras.config.dtype_policy()
     keras.config.set_dtype_policy(policy)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*input_shape.*")   # MobileNet at a non-standard size
-            try: base = constructor(include_top=False, weights="imagenet" if weights == "imagenet" else None,
+            try: base = constructor(include_top=False, weights="imagenet" if weights == "imagenet" and not bundled else None,
                                     input_shape=(*size, 3), pooling="avg", **kwargs)
             except ValueError: raise
             except Exception as e:

@@ -354,11 +354,12 @@ def frame_probabilities(self:RecurrentFamily, model:keras.Model, settings:dict, 
                         chunk:int=32, # frames per model call; the outputs do not depend on it
                        ):
     "Yield (frame index, class probabilities `[C]`) of every frame of `source`, in order, carrying the recurrent state"
-    step = stream_step(model)
+    step = stream_step(model)   # one traced call per chunk: Keras' eager RNN loop would take ~35x longer
+    run = tf.function(lambda frames, states: step([frames_to_features(frames, settings["frame_size"]), *states]),
+                      reduce_retracing=True, autograph=False)
     def probs():
         states = [tf.zeros((1, i.shape[-1])) for i in step.inputs[1:]]
         for frames in chunked(iter_frames(source, settings["decode_size"]), chunk):
-            out = step([frames_to_features(np.stack(frames)[None], settings["frame_size"]), *states])
-            states = out[1:]
-            yield from np.asarray(out[0])[0]
+            probs, *states = run(tf.convert_to_tensor(np.stack(frames)[None]), states)
+            yield from np.asarray(probs)[0]
     yield from enumerate(probs())

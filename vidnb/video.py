@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_video.ipynb #68b64279
 from __future__ import annotations
-import itertools, os
+import collections, contextlib, itertools, os
 from collections import defaultdict
 from pathlib import Path
 from typing import Iterator
@@ -14,8 +14,9 @@ import numpy as np
 from .runs import atomic_path
 
 # %% auto #0
-__all__ = ['SEEK_AFTER', 'VideoError', 'as_size', 'write_video', 'open_video', 'open_camera', 'video_info', 'resize_frame',
-           'to_rgb', 'truncation_error', 'decoded_frames', 'iter_frames', 'aligned_empty', 'read_frames', 'read_video']
+__all__ = ['FOURCCS', 'SEEK_AFTER', 'VideoError', 'as_size', 'video_writer', 'write_video', 'open_video', 'open_camera',
+           'video_info', 'resize_frame', 'to_rgb', 'truncation_error', 'decoded_frames', 'iter_frames',
+           'annotate_frame', 'FrameTap', 'open_window', 'show_frame', 'aligned_empty', 'read_frames', 'read_video']
 
 # %% ../nbs/00_video.ipynb #eee88aef
 class VideoError(ValueError):
@@ -30,21 +31,45 @@ def as_size(size) -> tuple[int, int]|None:
     if len(hw) != 2 or min(hw) < 1: raise ValueError(f"a frame size is (height, width) or one number, got {size!r}")
     return hw
 
+# %% ../nbs/00_video.ipynb #3c2d7765
+FOURCCS = {".mp4": ("mp4v", "avc1"), ".avi": ("XVID", "MJPG"), ".mkv": ("XVID", "mp4v")}  # per container, tried in order
+
+def _open_writer(path, part, fps, size):
+    "A `cv2.VideoWriter` to `part` with the first codec of `path`'s container OpenCV can write here, or a `ValueError`"
+    suffix = Path(path).suffix.lower()
+    if suffix not in FOURCCS: raise ValueError(f"{path}: a video file ends in {', '.join(FOURCCS)}")
+    if not Path(path).parent.is_dir(): raise FileNotFoundError(f"{path}: folder {Path(path).parent} not found")
+    for code in FOURCCS[suffix]:
+        out = cv2.VideoWriter(str(part), cv2.VideoWriter_fourcc(*code), fps, size)
+        if out.isOpened(): return out
+        out.release()
+    raise ValueError(f"{path}: OpenCV cannot write {suffix} video here (tried {', '.join(FOURCCS[suffix])}; "
+                     f"is {Path(path).parent} writable?); try .avi")
+
+# %% ../nbs/00_video.ipynb #5aed0bdf
+@contextlib.contextmanager
+def video_writer(path, fps:float=25):
+    "A `write(frame)` for RGB uint8 frames of one size, streamed to `path`: complete when the block ends, or not there at all"
+    path, out, shape = Path(path), None, None
+    with atomic_path(path) as part:
+        def write(frame):
+            nonlocal out, shape
+            if out is None: out, shape = _open_writer(path, part, fps, frame.shape[1::-1]), frame.shape
+            if frame.shape != shape: raise ValueError(f"{path}: frame of shape {frame.shape} in a video of {shape} frames")
+            out.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+        try: yield write
+        finally:
+            if out is not None: out.release()
+        if out is None: raise ValueError(f"{path}: no frames to write")
+
 # %% ../nbs/00_video.ipynb #dd1f7dda
-def write_video(path,        # the .avi file to write
+def write_video(path,        # the video file to write: .avi (XVID), .mp4 (mp4v) or .mkv
                 frames,      # RGB uint8 frames `[H, W, 3]` (a list, an array or any iterable)
                 fps:float=25) -> Path:
-    "Write RGB frames to an XVID `.avi`, atomically (complete, or not there at all)"
-    path, frames = Path(path), iter(frames)
-    first = next(frames, None)
-    if first is None: raise ValueError(f"{path}: no frames to write")
-    with atomic_path(path) as part:
-        out = cv2.VideoWriter(str(part), cv2.VideoWriter_fourcc(*"XVID"), fps, first.shape[1::-1])
-        if not out.isOpened(): raise RuntimeError(f"{path}: OpenCV cannot write XVID video here")
-        try:
-            for f in itertools.chain([first], frames): out.write(cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
-        finally: out.release()
-    return path
+    "Write RGB frames to a video file through `video_writer`: complete, or not there at all"
+    with video_writer(path, fps) as write:
+        for f in frames: write(np.asarray(f))
+    return Path(path)
 
 # %% ../nbs/00_video.ipynb #394f556b
 def open_video(path, threads:int|None=None) -> cv2.VideoCapture:
@@ -159,6 +184,57 @@ def iter_frames(source,          # video file, camera index, stream URL or devic
     elif hasattr(source, "read") and not hasattr(source, "__iter__"): frames = _camera_frames(source, size)
     else: frames = (resize_frame(np.asarray(f), size) for f in source)
     return itertools.islice(frames, start, None)
+
+# %% ../nbs/00_video.ipynb #dc92d6d1
+def _text(img, text, x, y, scale):
+    "White text on the dark panel"
+    cv2.putText(img, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), max(1, round(scale * 2)), cv2.LINE_AA)
+
+# %% ../nbs/00_video.ipynb #942ac764
+def annotate_frame(frame,            # RGB uint8 frame `[H, W, 3]`
+                   names,            # class names, in the model's order
+                   probs,            # the frame's class probabilities `[C]`
+                   top:int=3,        # classes drawn as bars
+                   headline:str|None=None, # first line (default: the most probable class and its probability)
+                   width:int=320,    # narrower frames are enlarged (nearest neighbour, a whole factor) to stay readable
+                  ) -> np.ndarray:
+    "`frame` above a panel: a headline, then a bar for each of the `top` most probable classes"
+    k = max(1, -(-width // frame.shape[1]))
+    if k > 1: frame = cv2.resize(frame, None, fx=k, fy=k, interpolation=cv2.INTER_NEAREST)
+    w, s = frame.shape[1], frame.shape[1] / 320                          # s: text scale with the width
+    line, order = max(12, round(22 * s)), np.argsort(-np.asarray(probs))[:max(1, top)]
+    panel = np.full((2 * ((line * (len(order) + 1) + 7) // 2), w, 3), 24, np.uint8)   # even: every codec takes it
+    _text(panel, headline or f"{names[order[0]]} {probs[order[0]]:.2f}", 6, line - 6, 0.55 * s)
+    for row, i in enumerate(order, 1):
+        y = line * row + 3
+        cv2.rectangle(panel, (6, y), (6 + int((w - 12) * float(probs[i])), y + line - 5), (60, 120, 200), -1)
+        _text(panel, f"{names[i]} {probs[i]:.2f}", 10, y + line - 9, 0.42 * s)
+    return np.concatenate([frame, panel])
+
+# %% ../nbs/00_video.ipynb #701180b1
+class FrameTap:
+    "A camera-like object over an open capture: hands its frames on, keeps each one (RGB, full size) until taken, stops when told"
+    def __init__(self, capture, keep:bool=True): self.capture, self.keep, self.frames, self.stopped = capture, keep, collections.deque(), False
+    @property
+    def fps(self) -> float: "The capture's frame rate, 25 where it reports none"; return float(self.capture.get(cv2.CAP_PROP_FPS)) or 25.0
+    def read(self):
+        if self.stopped: return False, None
+        ok, frame = self.capture.read()
+        if ok and self.keep: self.frames.append(to_rgb(frame))
+        return ok, frame
+    def stop(self): "End the stream: the next `read` reports no frame"; self.stopped = True
+
+# %% ../nbs/00_video.ipynb #a43221dd
+def open_window(name:str="vidnb"):
+    "Open an OpenCV window called `name`, or a `ValueError` where none can open (no display, or opencv-python-headless)"
+    try: cv2.namedWindow(name)
+    except cv2.error: raise ValueError(f"cannot open a window here (no display, or OpenCV without GUI support such as "
+                                       f"opencv-python-headless); write the frames to a file instead") from None
+
+def show_frame(frame, name:str="vidnb") -> bool:
+    "Show an RGB frame in window `name`; False once the user presses q or Esc"
+    cv2.imshow(name, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    return cv2.waitKey(1) & 0xFF not in (ord("q"), 27)
 
 # %% ../nbs/00_video.ipynb #5656f37a
 def aligned_empty(shape, align:int=64, zeros:bool=False) -> np.ndarray:
