@@ -140,3 +140,23 @@ def test_two_workers_on_loopback_train_one_epoch(synthetic_tiny, tmp_path):
     metrics = json.loads((tmp_path/"run"/"metrics.json").read_text())
     assert metrics["workers"] == 2 and metrics["replicas"] == 2 and metrics["epochs"] == {"gru": 1}
     assert "gru epoch 1/1 finished" in results[1][1]                  # the second worker trained too
+
+
+def test_a_damaged_model_file_is_one_line_naming_it(tmp_path):
+    "A .keras with a bad CRC or a cut config: one line naming the file, exit 2 (issue 13, item 6)"
+    import zipfile, keras
+    from conftest import run_cli
+    from vidnb.runs import save_model
+    small = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    good = save_model(small, tmp_path/"good.keras", dict(model="x", kind="frames", class_names=["a", "b"], settings={}))
+    with zipfile.ZipFile(good) as z, zipfile.ZipFile(tmp_path/"cut.keras", "w") as out:
+        for i in z.infolist(): out.writestr(i, z.read(i.filename)[:40] if i.filename == "config.json" else z.read(i.filename))
+    data = bytearray(good.read_bytes()); data[len(data) // 3] ^= 0xFF; (tmp_path/"crc.keras").write_bytes(data)
+    import numpy as np
+    from vidnb.video import write_video
+    video = write_video(tmp_path/"v.avi", [np.zeros((32, 32, 3), np.uint8)] * 5)
+    for name in ("cut.keras", "crc.keras"):
+        r = run_cli("vidnb_classify", tmp_path/name, video)
+        errors = [l for l in r.stderr.splitlines() if l.strip()]
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-2000:]
+        assert errors[-1].startswith(f"vidnb_classify: error: {tmp_path/name}: damaged model file"), errors[-1]

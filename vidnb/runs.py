@@ -473,16 +473,22 @@ def save_model(model:keras.Model, path, metadata:dict) -> Path:
 
 # %% ../nbs/06_runs.ipynb #ccd82a16
 def read_metadata(path) -> dict:
-    "The vidnb metadata of a saved model, read without loading the model"
+    "The vidnb metadata of a saved model, read without loading the model; a damaged file is one clear error"
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path}: model file not found")
     try:
-        with zipfile.ZipFile(path) as z: return json.loads(z.read(METADATA))
-    except zipfile.BadZipFile: raise ValueError(f"{path}: not a Keras .keras model file") from None
+        with zipfile.ZipFile(path) as z: bad, text = z.testzip(), z.read(METADATA)   # testzip: every member's CRC
+    except zipfile.BadZipFile: raise ValueError(f"{path}: not a Keras .keras model file, or a damaged one") from None
     except KeyError: raise ValueError(f"{path}: not saved by vidnb_train (no {METADATA} inside), so its classes and input settings are unknown") from None
+    if bad: raise ValueError(f"{path}: damaged model file ({bad} fails its CRC check); train it again or restore a copy")
+    try: return json.loads(text)
+    except ValueError: raise ValueError(f"{path}: damaged model file (its {METADATA} is not valid JSON)") from None
 
 # %% ../nbs/06_runs.ipynb #5bf05c25
 def load_model(path) -> tuple[keras.Model, dict]:
-    "(model, metadata) of a file written by `save_model`, loaded in Keras' safe mode"
+    "(model, metadata) of a file written by `save_model`, loaded in Keras' safe mode; a damaged file is one clear error"
     meta = read_metadata(path)
-    return keras.saving.load_model(path, compile=False, safe_mode=True), meta
+    try: return keras.saving.load_model(path, compile=False, safe_mode=True), meta
+    except (ValueError, TypeError, KeyError, OSError) as e:
+        problem = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise ValueError(f"{path}: damaged model file, Keras cannot load it ({problem}); train it again or restore a copy") from None
