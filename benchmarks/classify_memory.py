@@ -31,7 +31,7 @@ def save_row(row, folder, n_classes=5):
     from vidnb.experiments import model_spec, settings_for, build_model
     from vidnb.runs import save_model
     keras.utils.set_random_seed(0)
-    spec, s = model_spec(row), settings_for(row, quick=True)
+    spec, s = model_spec(row), settings_for(row, "quick")
     if spec.pretrained: sys.exit(f"{row}: use a row that starts from random weights (e.g. cnn-scratch, convgru-scratch)")
     net = build_model(row, spec.phases[-1], s, n_classes)
     meta = dict(model=row, architecture=spec.architecture, kind=spec.kind, class_names=[f"class{i}" for i in range(n_classes)],

@@ -16,7 +16,7 @@ from vidnb.experiments import build_model, settings_for
 from vidnb.runs import fit_phase
 
 def main(repeats:int, epochs:int):
-    s = settings_for("gru", quick=True)
+    s = settings_for("gru", "quick")
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 1, (256, s["length"], 3 * s["frame_size"] ** 2)).astype("float32")
     y = rng.integers(0, 8, 256).astype("int32")

@@ -18,7 +18,8 @@ TINY = "epochs=2,patience=9,units=8,length=8,stride=8,input_size=32,frame_size=1
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
 
 def command(row, data, out):
-    from vidnb.experiments import applicable, parse_overrides
+    from vidnb.experiments import applicable
+    from vidnb.cli import parse_overrides
     overrides = ",".join(f"{k}={v}" for k, v in applicable(row, parse_overrides(TINY)).items())
     return [shutil.which("vidnb_train") or "vidnb_train", "--model", row, "--data", str(data), "--out", str(out), "--quick",
             "--overrides", overrides, "--strategy", "default"]

@@ -8,7 +8,7 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 
-from vidnb import convgru as cg
+from vidnb import convgru as cg, features as vf   # vf: the feature cache
 from vidnb.datasets import write_video, video_info
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -169,11 +169,11 @@ def test_cache_hashes_an_entry_once_until_it_changes(model, videos, tmp_path, mo
     cache = cg.FeatureCache(tmp_path, "mobilenet", weights=None, alpha=0.25, input_size=32, model=model.get_layer("frame_features").layer)
     cache.extract(paths[:1])
     hashed = []
-    real = cg.hashlib.sha256
+    real = vf.hashlib.sha256
     def counting(data=b"", **kw):
         if len(data) > 1000: hashed.append(len(data))   # feature payloads, not path names
         return real(data, **kw)
-    monkeypatch.setattr(cg.hashlib, "sha256", counting)
+    monkeypatch.setattr(vf.hashlib, "sha256", counting)
     assert cache.problem(paths[0]) is None and cache.problem(paths[0]) is None
     assert len(hashed) <= 1                              # at most the first check hashes
     npy = cache.entry(paths[0]); data = bytearray(npy.read_bytes()); data[-3] ^= 0xFF

@@ -130,3 +130,47 @@ def test_vidnb_info_counts_videos_that_do_not_decode(tmp_path, synthetic_tiny):
     r = run_cli("vidnb_info", root, "--as_json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout, parse_constant=lambda c: 1/0)["unreadable"] == [f"RingBouncing/{bad.name}"]
+
+# ---------------------------------------------------------------- cross-validation folds
+def _assert_folds(folds, videos):
+    "Every video in exactly one fold, no group in two folds"
+    assert sorted(v for f in folds for v in f) == sorted(videos)
+    fold_of = {}
+    for i, f in enumerate(folds):
+        for v in f: assert fold_of.setdefault(v.group, i) == i, v.group
+
+@pytest.mark.parametrize("k", [2, 3, 5, 7])
+def test_group_folds_cover_every_video_once_and_keep_groups(synthetic_tiny, k):
+    sp = synthetic_splits(synthetic_tiny)
+    videos = sp.train + sp.val + sp.test
+    folds = group_folds(videos, k, seed=3)
+    _assert_folds(folds, videos)
+    for label in range(8):                                   # stratified: 25 groups of a class dealt as evenly as can be
+        assert {len({v.group for v in f if v.label == label}) for f in folds} <= {25 // k, -(-25 // k)}
+    assert group_folds(videos, k, seed=3) == folds
+    with pytest.raises(ValueError, match="class DiscMovingLeft has 25 group"): group_folds(videos, 26)
+    with pytest.raises(ValueError, match="folds must be at least 2"): group_folds(videos, 1)
+
+def test_a_plain_folder_keeps_ucf_groups(tmp_path, synthetic_tiny):
+    "Files named the UCF-101 way are grouped by their group in a plain class folder (two clips of a group: one group)"
+    import shutil
+    for c in SYNTHETIC_CLASSES[:2]:
+        for f in sorted((synthetic_tiny/c).glob("*.avi")):
+            (tmp_path/c).mkdir(exist_ok=True)
+            shutil.copy(f, tmp_path/c/f.name); shutil.copy(f, tmp_path/c/f.name.replace("_c01", "_c02"))
+    (tmp_path/"Mine").mkdir(); shutil.copy(f, tmp_path/"Mine"/"holiday.avi"); shutil.copy(f, tmp_path/"Mine"/"party.avi")
+    videos, _ = video_folder(tmp_path)
+    assert len({v.group for v in videos if v.class_name == "DiscMovingLeft"}) == 25
+    assert {v.group for v in videos if v.class_name == "Mine"} == {"Mine/holiday.avi", "Mine/party.avi"}   # others: one per video
+    _assert_folds(group_folds([v for v in videos if v.class_name != "Mine"], 5), [v for v in videos if v.class_name != "Mine"])
+
+@needs_shared
+def test_ucf101_mini_in_six_group_folds():
+    "The 216 real clips, 18 groups of each of 6 classes: 6 folds of 36 clips, 3 groups of each class"
+    videos, classes = video_folder(SHARED/"ucf101_mini")
+    folds = group_folds(videos, 6)
+    _assert_folds(folds, videos)
+    assert [len(f) for f in folds] == [36] * 6
+    assert all(len({v.group for v in f if v.class_name == c}) == 3 for f in folds for c in classes)
+    listed = ucf101_splits(SHARED/"ucfTrainTestlist", root=SHARED/"ucf101_mini")
+    assert {v.group for v in videos} == {v.group for v in listed.train + listed.val}   # the same groups as the official lists'

@@ -97,7 +97,7 @@ MIRRORED = textwrap.dedent("""
     from vidnb.experiments import build_model, settings_for
     strategy = make_strategy("mirrored", cpu_replicas=2)             # before TensorFlow starts
     import keras, tensorflow as tf
-    s = settings_for("gru", quick=True, units=8, frame_size=8, batch_size=4, optimizer="sgd", learning_rate=0.5)
+    s = settings_for("gru", "quick", units=8, frame_size=8, batch_size=4, optimizer="sgd", learning_rate=0.5)
     rng = np.random.default_rng(0)
     x, y = rng.uniform(0, 1, (8, 6, 8 * 8 * 3)).astype("float32"), np.arange(8, dtype="int32")
     make = lambda items, batch: tf.data.Dataset.from_tensor_slices((x[items], y[items])).batch(batch)

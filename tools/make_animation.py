@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 from vidnb.datasets import synthetic_splits
 from vidnb.convgru import join_videos
-from vidnb.experiments import frame_probabilities
+from vidnb.cli import frame_probabilities
 from vidnb.runs import load_model, atomic_path
 from vidnb.video import iter_frames, annotate_frame
 

@@ -11,26 +11,30 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")   # TensorFlow's C++ info and warning lines
+import keras
 import tensorflow as tf
 from fastcore.meta import delegates
 from fastcore.script import call_parse, Param
 
 from . import spatial, convgru as convgru_chapter
+from .features import FeatureCache, CacheError
 from .video import VideoError, video_info, iter_frames, open_camera, annotate_frame, video_writer, FrameTap, FOURCCS, open_window, show_frame
 import signal
 from .datasets import make_synthetic, load_splits, dataset_summary, format_summary
-from .metrics import plot_timeline
+from .metrics import plot_timeline, video_prediction
 from .runs import RunDirError, disk_full, jsonable, make_strategy, read_metadata, load_model
-from .experiments import (MODELS, ExperimentData, settings_for, parse_overrides, applicable, experiment_data, train, reproduce,
-                               score_model, save_plots, frame_probabilities, video_label, top_classes)
+from .crossval import cross_validate
+from .experiments import (MODELS, PRESETS, ExperimentData, family, settings_for, applicable, experiment_data,
+                               train, reproduce, score_model, save_plots)
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'DISK_ERRORS', 'vidnb_train', 'vidnb_eval', 'vidnb_classify', 'vidnb_extract', 'vidnb_reproduce',
-           'vidnb_info', 'user_errors', 'print_json', 'run_options', 'RunSetup', 'setup_run']
+__all__ = ['USER_ERRORS', 'DISK_ERRORS', 'PRESET_HELP', 'vidnb_train', 'vidnb_eval', 'vidnb_classify', 'vidnb_extract',
+           'vidnb_reproduce', 'vidnb_info', 'user_errors', 'print_json', 'run_options', 'parse_overrides', 'RunSetup',
+           'setup_run', 'print_table', 'frame_probabilities', 'video_label', 'top_classes']
 
 # %% ../nbs/08_cli.ipynb #2c9290b8
 USER_ERRORS = (FileNotFoundError, NotADirectoryError, PermissionError, ValueError, VideoError, RunDirError,
-               spatial.WeightsUnavailableError, convgru_chapter.CacheError)
+               spatial.WeightsUnavailableError, CacheError)
 DISK_ERRORS = {errno.ENOSPC: "free space there", errno.EDQUOT: "free space or raise the quota",
                errno.EROFS: "choose a writable folder"}   # the machine's, for the user to fix: one line, not a traceback
 
@@ -90,56 +94,99 @@ def _keras_verbose(): return 1 if sys.stdout.isatty() else 2
 
 
 # %% ../nbs/08_cli.ipynb #d14c00ea
+PRESET_HELP = "the settings to start from, one of " + " | ".join(f"{k}: {v}" for k, v in PRESETS.items())   # --preset's help
+
 def run_options(
     data:str=None,          # dataset folder: UCF-101 layout or <class>/<video> folders (default: the built-in synthetic data in vidnb_data/)
     lists:str=None,         # folder of classInd.txt and the trainlist/testlist files, when not inside --data
     split:int=1,            # official split 1, 2 or 3
     classes:str=None,       # comma-separated class names to keep (default: every class of the data)
     subset:str=None,        # videos to score: test or val (default: test, or val when the data has no test videos)
-    quick:bool=False,       # the quick preset (MobileNet 0.25, small frames, few epochs): minutes on a CPU instead of days on a GPU
+    preset:Param(PRESET_HELP, str)=None,
+    quick:bool=False,       # the quick preset, as --preset quick (MobileNet 0.25, small frames, few epochs): minutes on a CPU
     overwrite:bool=False,   # replace a finished run in --out
     backbone:str=None,      # CNN and ConvGRU rows: inceptionv3 (thesis), mobilenet (quick), resnet50, ... (vidnb.spatial.BACKBONES)
     alpha:float=None,       # width multiplier of MobileNet backbones
     weights:str=None,       # pretrained rows: a local ImageNet weights file (.h5) for the backbone, or imagenet (download)
     input_size:int=None,    # CNN and ConvGRU rows: frame size given to the backbone (default: the backbone's own)
     overrides:str=None,     # any other setting as key=value,key=value (e.g. pretrain_epochs=2,augment=false)
-    val_frac:float=0.1,     # fraction of training videos held out (by group) for early stopping
+    val_frac:float=None,    # fraction of training videos held out (by group) for early stopping (default 0.1; 0 with the recipe preset: every group trains)
     seed:int=0,             # seed of the validation draw
     strategy:str="auto",    # auto, default (one device), mirrored, multiworker (TF_CONFIG) or tpu
     cpu_replicas:int=None,  # split the CPU into this many devices (to run --strategy mirrored without GPUs)
     cache:str=None,         # feature cache folder of the frozen ConvGRU rows (default: vidnb_data/features; vidnb_reproduce: OUT/features)
     allow_leakage:bool=False, # run even when train, early-stopping and scored videos share a group (a note in metrics.json says so)
-    synthetic:str=None,     # size of the built-in synthetic data when --data is not given: tiny, quick or full (default: quick with --quick, else full)
+    synthetic:str=None,     # size of the built-in synthetic data when --data is not given: tiny, quick or full (default: quick with the quick preset, else full)
+    folds:int=None,         # cross-validation: K folds with disjoint groups, each scored once (UCF-101 lists: 3, its splits); prints mean ± std per row
+    repeats:int=1,          # with --folds: train every fold this many times, with training seeds 0, 1, ...
 ) -> SimpleNamespace:
     "The options `vidnb_train` and `vidnb_reproduce` share, with their defaults filled in"
     return SimpleNamespace(**locals())
 
+# %% ../nbs/08_cli.ipynb #31495e92
+def parse_overrides(text:str|None) -> dict:
+    "`'units=64,length=20,weights=none'` -> `{'units': 64, 'length': 20, 'weights': None}` (numbers and booleans converted)"
+    out = {}
+    for item in filter(None, (t.strip() for t in (text or "").split(","))):
+        if "=" not in item: raise ValueError(f"override {item!r} is not of the form key=value")
+        key, value = (t.strip() for t in item.split("=", 1))
+        low = value.lower()
+        if low in ("none", "null"): out[key] = None
+        elif low in ("true", "false"): out[key] = low == "true"
+        else:
+            try: out[key] = int(value)
+            except ValueError:
+                try: out[key] = float(value)
+                except ValueError: out[key] = value
+    return out
+
 # %% ../nbs/08_cli.ipynb #282b8c2c
 class RunSetup(NamedTuple):
-    "What a training command runs: each row's settings, the settings given, the data and the strategy"
+    "What a training command runs: each row's settings, the settings given, the data, the strategy, the preset, how to load the data"
     settings: dict                      # {row: settings}
     given: dict                         # the settings given by --overrides and by options of their own
     data: ExperimentData
     strategy: tf.distribute.Strategy
+    preset: str                         # a name in `PRESETS`
+    data_args: dict                     # the arguments of `experiment_data` that load `data` (and the folds of --folds)
 
 # %% ../nbs/08_cli.ipynb #8bbe2b66
 def setup_run(rows:list[str],           # the Table 6.2 rows the command runs
               o:SimpleNamespace,        # `run_options(...)`
               explicit:dict|None=None,  # settings given as options of their own (None: not given)
               every_row:bool=True,      # each setting must apply to every row (vidnb_train), else to one row at least
+              preset:str="thesis",      # the command's preset when neither --preset nor --quick is given
              ) -> RunSetup:
     "Check a training command's options once, then make its settings, data and strategy"
+    if o.quick and o.preset not in (None, "quick"): raise ValueError(f"--quick is --preset quick: it does not go with --preset {o.preset}")
+    if o.folds is None and o.repeats != 1: raise ValueError("--repeats goes with --folds (the repeats of a cross-validation)")
+    preset = "quick" if o.quick else o.preset or preset
     own = dict(explicit or {}, backbone=o.backbone, alpha=o.alpha, weights=o.weights, input_size=o.input_size)
     given = {**parse_overrides(o.overrides), **{k: v for k, v in own.items() if v is not None}}
-    settings = {m: settings_for(m, o.quick, **(given if every_row else applicable(m, given))) for m in rows}
-    unused = [k for k in given if not any(k in settings_for(m, o.quick) for m in MODELS)]
+    settings = {m: settings_for(m, preset, **(given if every_row else applicable(m, given))) for m in rows}
+    unused = [k for k in given if not any(k in settings_for(m, preset) for m in MODELS)]
     if unused: raise ValueError(f"setting(s) {', '.join(unused)} apply to none of the models")
     if o.cpu_replicas is not None and o.cpu_replicas < 1: raise ValueError(f"--cpu_replicas must be a positive whole number, got {o.cpu_replicas}")
     strategy = make_strategy(o.strategy, o.cpu_replicas)
-    data = experiment_data(o.data, o.lists, o.split, o.classes, o.val_frac, o.seed, o.synthetic or ("quick" if o.quick else "full"),
-                           o.subset, o.allow_leakage)
+    val_frac = o.val_frac if o.val_frac is not None else 0.0 if preset == "recipe" else 0.1   # the recipe: no videos held out
+    data_args = dict(data=o.data, lists=o.lists, split=o.split, classes=o.classes, val_frac=val_frac, seed=o.seed,
+                     synthetic=o.synthetic or ("quick" if preset == "quick" else "full"), subset=o.subset, allow_leakage=o.allow_leakage)
+    data = experiment_data(**data_args, folds=o.folds)            # with --folds: the first fold, and every fold's check
     for note in data.notes: print(f"note: {note}", file=sys.stderr)
-    return RunSetup(settings, given, data, strategy)
+    return RunSetup(settings, given, data, strategy, preset, data_args)
+
+# %% ../nbs/08_cli.ipynb #d4f1a7b2
+def print_table(path, result:dict):
+    "Print a command's table (results.md, crossval.md); exit status 1 when one of its rows failed"
+    print(Path(path).read_text())
+    if any(r["status"].startswith("failed") for r in result["rows"]): sys.exit(1)
+
+# %% ../nbs/08_cli.ipynb #e5a2b8c3
+def _crossval(rows:list[str], out, o:SimpleNamespace, run:RunSetup):
+    "`--folds`: cross-validate `rows` into `out` (`vidnb.crossval.cross_validate`) and print the table"
+    result = cross_validate(rows, out, run.data_args, o.folds, o.repeats, run.preset, run.given, run.strategy, o.cache, o.overwrite,
+                            verbose=_keras_verbose())
+    print_table(Path(out)/"crossval.md", result)
 
 # %% ../nbs/08_cli.ipynb #f6ccfb2b
 @call_parse
@@ -158,13 +205,14 @@ def _vidnb_train(
     frame_size:int=None,    # LSTM and GRU rows: frames are downsampled to frame_size x frame_size
     **kwargs,                # the options of `run_options`
 ):
-    "Train one model of thesis Table 6.2, score it and write model, metrics, plots and TensorBoard logs into --out"
+    "Train one model of thesis Table 6.2, score it and write model, metrics, plots and TensorBoard logs into --out (--folds: cross-validate it)"
     _quiet_tensorflow()
     o = run_options(**kwargs)
     with user_errors("vidnb_train"):
         run = setup_run([model], o, dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, optimizer=optimizer,
-                                         patience=patience, stride=stride, units=units, length=length, frame_size=frame_size))
-        metrics = train(model, out, run.data, run.settings[model], o.quick, run.strategy, o.overwrite, o.cache, verbose=_keras_verbose())
+                                         patience=patience, stride=stride, units=units, length=length, frame_size=frame_size), preset="recipe")
+        if o.folds is not None: return _crossval([model], out, o, run)
+        metrics = train(model, out, run.data, run.settings[model], run.preset, run.strategy, o.overwrite, o.cache, verbose=_keras_verbose())
     if metrics: print_json({k: metrics[k] for k in ("model", "subset", "videos", "skipped", "parameters", "epochs", "seconds")} |
                            {"video_top1": metrics["video"]["top1"], "frame_top1": metrics["frame"]["top1"]})
 
@@ -190,7 +238,7 @@ def _vidnb_eval(
         if data is None: print(f"note: scoring on the data the model was trained on: {source['data']}", file=sys.stderr)
         d = experiment_data(data or source["data"], lists if data else (lists or source["lists"]), split or source["split"],
                             meta["class_names"], source["val_frac"], source["seed"], subset=subset or source["subset"],
-                            allow_leakage=allow_leakage)
+                            allow_leakage=allow_leakage, folds=None if data or subset else source.get("folds"), fold=source.get("fold", 0))
         net, meta = load_model(model)
         scores = score_model(net, meta, d.score, d.root, batch_size)
         print_json(dict(model=str(model), data=str(d.root), subset=d.subset, notes=d.notes, **scores.metrics), indent=1)
@@ -200,6 +248,20 @@ def _vidnb_eval(
             except OSError as e: raise ValueError(f"{plots}: plots not written ({e.strerror or e}); the scores above are complete") from None
 
 vidnb_eval = _command(_vidnb_eval)
+
+# %% ../nbs/08_cli.ipynb #3deac287
+def frame_probabilities(model:keras.Model, meta:dict, video, chunk:int=32):
+    "Yield (frame index, class probabilities) of every frame of `video`, in order, streamed as the model's family does"
+    return family(meta["kind"]).frame_probabilities(model, meta["settings"], video, chunk)
+
+def video_label(meta:dict, frame_probs:np.ndarray) -> np.ndarray:
+    "A video's probabilities from its frames', by the video rule of the model's family (CNN: mean; recurrent rows: last)"
+    return video_prediction(frame_probs, family(meta["kind"]).rule_for(meta["settings"]))
+
+def top_classes(probs, names, k:int) -> list[dict]:
+    "The `k` most probable classes of `probs`: [{label, probability}], best first"
+    order = np.argsort(-probs)[:k]
+    return [dict(label=names[i], probability=round(float(probs[i]), 4)) for i in order]
 
 # %% ../nbs/08_cli.ipynb #c1aa4369
 def _check_classify(video, camera, top:int, plot, annotate, show):
@@ -312,7 +374,7 @@ def _vidnb_extract(
         if batch_size < 1: raise ValueError(f"--batch_size must be a positive whole number, got {batch_size}")
         d = experiment_data(data, lists, split, classes, synthetic=synthetic, allow_leakage=True)   # features only: nothing is scored
         videos = d.train + d.stop + d.score
-        store = convgru_chapter.FeatureCache(cache, backbone, None if weights in ("none", "None") else weights, alpha, input_size)
+        store = FeatureCache(cache, backbone, None if weights in ("none", "None") else weights, alpha, input_size)
         from tqdm.auto import tqdm
         with tqdm(total=len(videos), desc="features", file=sys.stderr, disable=None) as bar:
             result = store.extract(videos, d.root, batch_size, progress=lambda done, total, path: (bar.update(1) if done else None))
@@ -329,15 +391,15 @@ def _vidnb_reproduce(
     models:str=None,        # comma-separated rows to run (default: all eight)
     **kwargs,                # the options of `run_options`
 ):
-    "Train and score every model of thesis Table 6.2 and write our numbers beside the thesis' into results.md and results.json"
+    "Train and score every model of thesis Table 6.2 and write our numbers beside the thesis' into results.md and results.json (--folds: cross-validate them)"
     _quiet_tensorflow()
     o = run_options(**kwargs)
     with user_errors("vidnb_reproduce"):
         rows = [m.strip() for m in models.split(",")] if models else None
         run = setup_run(rows or list(MODELS), o, every_row=False)
-        result = reproduce(out, run.data, o.quick, rows, run.given, run.strategy, o.overwrite, o.cache, verbose=_keras_verbose())
-    print((Path(out)/"results.md").read_text())
-    if any(r["status"].startswith("failed") for r in result["rows"]): sys.exit(1)
+        if o.folds is not None: return _crossval(rows or list(MODELS), out, o, run)
+        result = reproduce(out, run.data, run.preset, rows, run.given, run.strategy, o.overwrite, o.cache, verbose=_keras_verbose())
+    print_table(Path(out)/"results.md", result)
 
 vidnb_reproduce = _command(_vidnb_reproduce)
 

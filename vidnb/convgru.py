@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_convgru.ipynb #b1b722bc
 from __future__ import annotations
-import contextlib, hashlib, io, json, os, tempfile, uuid, warnings
+import contextlib, io, json, os, tempfile, warnings
 from pathlib import Path
 from typing import Callable, Iterator, NamedTuple, Sequence
 
@@ -16,21 +16,23 @@ from fastcore.basics import patch
 
 from . import spatial
 from .video import VideoError, as_size, iter_frames, resize_frame, video_info, write_video
-from .datasets import Video, DecodeLog, sample_sequence, frame_dataset, resolve_paths
-from .metrics import evaluate, switch_delays, plot_timeline
+from .datasets import Video, DecodeLog, resolve_paths
+from .metrics import VIDEO_RULES, evaluate, switch_delays, plot_timeline
+from .runs import write_atomic as _atomic_write   # the package's one atomic write
+from .features import CACHE_FORMAT, SAMPLINGS, CacheError, FeatureCache, weights_fingerprint, cached_sequences   # also reachable here
 
 # %% auto #0
-__all__ = ['HEAD_LAYERS', 'VARIANTS', 'CACHE_FORMAT', 'CONVGRU', 'LastStep', 'new_head_layers', 'head_layers', 'apply_head',
-           'gru_head', 'per_video', 'compile_variant', 'FrameFeatures', 'convgru_model', 'frame_targets', 'CacheError',
-           'weights_fingerprint', 'FeatureCache', 'cached_sequences', 'predict_cached', 'FramePrediction',
-           'StreamError', 'frame_backbone', 'StreamingClassifier', 'predict_frames', 'join_videos', 'load_convgru',
-           'streaming_step', 'export_tflite', 'TFLiteStreamer', 'ConvGRUFamily', 'freeze_batchnorm', 'frozen_features']
+__all__ = ['HEAD_LAYERS', 'VARIANTS', 'RECIPE', 'CONVGRU', 'LastStep', 'new_head_layers', 'head_layers', 'apply_head', 'gru_head',
+           'per_video', 'compile_variant', 'FrameFeatures', 'convgru_model', 'frame_targets', 'predict_cached',
+           'standardize_features', 'FramePrediction', 'StreamError', 'frame_backbone', 'StreamingClassifier',
+           'predict_frames', 'join_videos', 'load_convgru', 'streaming_step', 'export_tflite', 'TFLiteStreamer',
+           'ConvGRUFamily', 'freeze_batchnorm', 'frozen_features']
 
 # %% ../nbs/05_convgru.ipynb #d38b7982
 from .datasets import ClipAugment, sequence_dataset
 
 # %% ../nbs/05_convgru.ipynb #fc8cd38c
-HEAD_LAYERS = ("gru", "step_norm", "classifier")   # names of the head's layers in every model of this chapter
+HEAD_LAYERS = ("feature_norm", "gru", "step_norm", "classifier")   # names of the head's layers in every model of this chapter
 
 @keras.saving.register_keras_serializable(package="vidnb")
 class LastStep(keras.layers.Layer):
@@ -49,29 +51,33 @@ class LastStep(keras.layers.Layer):
     def compute_output_shape(self, shape): return (shape[0], shape[2])
 
 # %% ../nbs/05_convgru.ipynb #3ec70331
-def new_head_layers(n_classes:int, # classes of the softmax
-                    units:int=512, # GRU width (thesis 6.1)
+def new_head_layers(n_classes:int,     # classes of the softmax
+                    units:int=512,     # GRU width (thesis 6.1)
+                    dropout:float=0.0, # dropout on the GRU's inputs in training (the recipe's; the thesis has none)
                    ) -> tuple:
-    "Fresh (GRU returning sequences, BatchNormalization, Dense softmax) layers of the ConvGRU head (thesis Fig. 6.1)"
-    return (keras.layers.GRU(units, return_sequences=True, name="gru"),
+    "Fresh (standardisation, GRU returning sequences, BatchNormalization, Dense softmax) layers of the ConvGRU head (thesis Fig. 6.1)"
+    return (keras.layers.Normalization(name="feature_norm"),   # mean 0, variance 1: the identity until `standardize_features`
+            keras.layers.GRU(units, return_sequences=True, dropout=dropout, name="gru"),
             keras.layers.BatchNormalization(name="step_norm"),
             keras.layers.Dense(n_classes, activation="softmax", name="classifier"))
 
 # %% ../nbs/05_convgru.ipynb #6627aad2
 def head_layers(model:keras.Model) -> tuple:
-    "The (GRU, BatchNormalization, Dense) layers of a ConvGRU or GRU head, for building models that share them"
-    try: return tuple(model.get_layer(n) for n in HEAD_LAYERS)
-    except ValueError: raise ValueError(f"model {model.name!r} has no ConvGRU head (layers named {', '.join(HEAD_LAYERS)})") from None
+    "The (standardisation, GRU, BatchNormalization, Dense) layers of a ConvGRU or GRU head, for building models that share them"
+    names = {layer.name for layer in model.layers}
+    if not set(HEAD_LAYERS[1:]) <= names: raise ValueError(f"model {model.name!r} has no ConvGRU head (layers named {', '.join(HEAD_LAYERS)})")
+    standardize = model.get_layer("feature_norm") if "feature_norm" in names else keras.layers.Identity()   # saved before it existed
+    return (standardize, *(model.get_layer(n) for n in HEAD_LAYERS[1:]))
 
 # %% ../nbs/05_convgru.ipynb #877d78fe
-def apply_head(layers:tuple, # (GRU, BatchNormalization, Dense) from `new_head_layers` or `head_layers`
+def apply_head(layers:tuple, # the four layers from `new_head_layers` or `head_layers`
                features,     # per-frame features `[B, T, D]`
                mask=None,    # bool `[B, T]`, False at padded steps
                per_frame:bool=True, # probabilities for every frame `[B, T, C]`, else for the last one `[B, C]`
               ):
     "The head's class probabilities for `features`"
-    gru, norm, classifier = layers
-    probs = classifier(norm(gru(features, mask=mask)))
+    standardize, gru, norm, classifier = layers
+    probs = classifier(norm(gru(standardize(features), mask=mask)))
     return probs if per_frame else LastStep(name="last_step")(probs)
 
 # %% ../nbs/05_convgru.ipynb #ae576888
@@ -81,11 +87,12 @@ def gru_head(n_classes:int,        # classes of the softmax
              per_frame:bool=True,  # True: `[B, T, C]`, a label per frame; False: `[B, C]`, a label per video
              masked:bool=False,    # True: inputs {'features': `[B, T, D]`, 'mask': bool `[B, T]`} for padded batches
              layers:tuple|None=None, # share these head layers, e.g. `head_layers(trained_model)`
+             dropout:float=0.0,    # new layers: dropout on the GRU's inputs in training
             ) -> keras.Model:
     "The ConvGRU head alone: per-frame features `[B, T, D]` (any T) -> class probabilities"
     features = keras.Input((None, feature_dim), name="features")
     mask = keras.Input((None,), dtype="bool", name="mask") if masked else None
-    layers = layers or new_head_layers(n_classes, units)
+    layers = layers or new_head_layers(n_classes, units, dropout)
     inputs = {"features": features, "mask": mask} if masked else features
     return keras.Model(inputs, apply_head(layers, features, mask, per_frame), name="gru_head")
 
@@ -137,6 +144,7 @@ def convgru_model(n_classes:int,              # classes of the softmax
             alpha:float=1.0,            # backbone width multiplier (MobileNets)
             input_size=None,            # frame size (default: the backbone's own, 299 for InceptionV3)
             units:int=512,              # GRU width (thesis 6.1)
+            dropout:float=0.0,          # dropout on the GRU's inputs in training (the recipe's)
             head:keras.Model|None=None, # a trained head whose layers to reuse (e.g. trained from the feature cache)
             mixed_precision=False,      # run the backbone in mixed precision (chapter 4)
             compile:bool=True,          # compile with the variant's optimiser
@@ -152,8 +160,8 @@ def convgru_model(n_classes:int,              # classes of the softmax
         frames_model = spatial.backbone(backbone, weights=weights, alpha=alpha, input_size=input_size,
                                         trainable=v["backbone_trainable"], mixed_precision=mixed_precision)
     frames_model.trainable = v["backbone_trainable"]
-    layers = head_layers(head) if head is not None else new_head_layers(n_classes, units)
-    if layers[2].units != n_classes: raise ValueError(f"the head classifies {layers[2].units} classes, not {n_classes}")
+    layers = head_layers(head) if head is not None else new_head_layers(n_classes, units, dropout)
+    if layers[-1].units != n_classes: raise ValueError(f"the head classifies {layers[-1].units} classes, not {n_classes}")
     frames = keras.Input((None, *frames_model.input_shape[1:]), name="frames")
     mask = keras.Input((None,), dtype="bool", name="mask") if masked else None
     features = FrameFeatures(frames_model, name="frame_features")(frames)
@@ -169,221 +177,6 @@ def frame_targets(dataset:tf.data.Dataset) -> tf.data.Dataset:
         return x, tf.repeat(y[:, None], tf.shape(sequence)[1], axis=1)
     return dataset.map(repeat)
 
-# %% ../nbs/05_convgru.ipynb #3cd03cb2
-from .runs import write_atomic as _atomic_write, check_writable   # the package's one atomic write
-
-CACHE_FORMAT = 2   # bump when the entry layout changes: old entries then match no key
-
-class CacheError(RuntimeError):
-    "A feature cache that cannot be used: its folder is not writable, or a damaged entry's video is gone"
-
-# %% ../nbs/05_convgru.ipynb #245bef00
-def weights_fingerprint(model:keras.Model) -> str:
-    "sha256 over a model's weight values and shapes: the identity of its weights, whatever file they came from"
-    digest = hashlib.sha256()
-    for w in model.weights:
-        value = np.ascontiguousarray(w.numpy())
-        digest.update(f"{value.shape}{value.dtype}".encode()); digest.update(value.tobytes())
-    return digest.hexdigest()
-
-# %% ../nbs/05_convgru.ipynb #ecc138ee
-def _ensure_writable(folder:Path):
-    "Create `folder` and write a test file there, or raise a `CacheError` that says why not"
-    check_writable(folder, "pass a feature cache folder you can write to", CacheError)
-
-# %% ../nbs/05_convgru.ipynb #acb8cb7d
-def _fingerprint(path:Path) -> dict:
-    "What identifies a video file's content cheaply: size and modification time, then inode and inode change time"
-    st = Path(path).stat(); return dict(bytes=st.st_size, mtime_ns=st.st_mtime_ns, inode=st.st_ino, ctime_ns=st.st_ctime_ns)
-
-def _identify(path) -> dict:
-    "The fingerprint and the sha256 of a video file's bytes, taken before its frames are read"
-    source = _fingerprint(path)
-    with open(path, "rb") as f: return dict(source=source, video_sha256=hashlib.file_digest(f, "sha256").hexdigest())
-
-# %% ../nbs/05_convgru.ipynb #421f8c4f
-class FeatureCache:
-    "Per-frame backbone features of videos, computed once and stored as float16 on disk, keyed by the backbone setting"
-    def __init__(self, directory,                 # parent folder; entries go to `<directory>/<backbone>-<key>/`
-                 backbone:str="inceptionv3",      # a name in `vidnb.spatial.BACKBONES`
-                 weights="imagenet",              # "imagenet", a local weights file, or None for random weights
-                 alpha:float=1.0,                 # width multiplier (MobileNets)
-                 input_size=None,                 # frame size (default: the backbone's own)
-                 mixed_precision=False,           # compute the features in mixed precision (chapter 4)
-                 model:keras.Model|None=None,     # an already built backbone matching this description (e.g. fine-tuned)
-                ):
-        spec = spatial.backbone_spec(backbone)
-        self.input_size = spatial.backbone_input_size(backbone, input_size)
-        self.model = model if model is not None else spatial.backbone(
-            backbone, weights=weights, alpha=alpha, input_size=self.input_size, mixed_precision=mixed_precision)
-        if tuple(self.model.input_shape[1:3]) != self.input_size:
-            raise ValueError(f"the backbone model takes {self.model.input_shape[1:3]} frames, not {self.input_size}")
-        self.feature_dim = int(self.model.output_shape[-1])
-        self.identity = dict(format=CACHE_FORMAT, backbone=str(backbone).lower(), alpha=float(alpha),
-                             input_size=list(self.input_size), preprocessing=spec.preprocess,
-                             decoding="OpenCV RGB; INTER_AREA to shrink, INTER_LINEAR to enlarge (vidnb.datasets)",
-                             precision=spatial.dtype_policy(mixed_precision), feature_dim=self.feature_dim,
-                             weights_sha256=weights_fingerprint(self.model))
-        self.key = hashlib.sha256(json.dumps(self.identity, sort_keys=True).encode()).hexdigest()[:16]
-        self.directory = Path(directory)/f"{self.identity['backbone']}-{self.key}"
-        _ensure_writable(self.directory)
-        about = self.directory/"identity.json"
-        if not about.exists():
-            source = "a given model" if model is not None else str(weights)
-            _atomic_write(about, json.dumps({**self.identity, "key": self.key, "weights_source": source}, indent=1).encode())
-        self._features = tf.function(lambda frames: self.model(frames, training=False), reduce_retracing=True, autograph=False)
-        self._verified = {}   # entry -> file stamp when its checksum last matched (not hashed again while unchanged)
-
-    def __repr__(self): return f"FeatureCache({self.directory}, {len(self)} entries, {self.feature_dim}-d float16)"
-    def __len__(self): return sum(1 for p in self.directory.glob("*.json") if p.name != "identity.json")
-
-    def entry(self, video_path) -> Path:
-        "The `.npy` file of `video_path`'s features (its checksum `.json` sits beside it)"
-        resolved = Path(video_path).resolve()
-        return self.directory/f"{resolved.stem}-{hashlib.sha256(str(resolved).encode()).hexdigest()[:12]}.npy"
-
-# %% ../nbs/05_convgru.ipynb #f3aee516
-@patch
-def problem(self:FeatureCache, video_path) -> str|None:
-    "Why the entry of `video_path` cannot be used ('missing', damaged, stale, another setting), or None if it is sound"
-    npy = self.entry(video_path); meta_path = npy.with_suffix(".json")
-    if not meta_path.exists(): return "missing" if not npy.exists() else "no checksum file (interrupted write)"
-    try: meta = json.loads(meta_path.read_text())
-    except (ValueError, OSError): return "checksum file unreadable"
-    if meta.get("key") != self.key: return f"written for another backbone setting (key {meta.get('key')}, not {self.key})"
-    if Path(video_path).exists() and (changed := self._video_changed(video_path, meta)): return changed
-    try: features = np.load(npy, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError, EOFError) as e: return f"feature file unreadable ({e})"
-    if features.dtype != np.float16 or features.shape != tuple(meta.get("shape", ())) or features.shape[1:] != (self.feature_dim,):
-        return f"shape {features.shape} {features.dtype}, expected {tuple(meta.get('shape', ()))} float16"
-    stat = npy.stat()   # any write changes the inode change time, which no program can set back
-    stamp = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, meta.get("sha256"))
-    if self._verified.get(npy) == stamp: return None
-    if hashlib.sha256(np.ascontiguousarray(features).tobytes()).hexdigest() != meta.get("sha256"): return "checksum mismatch (damaged file)"
-    self._verified[npy] = stamp
-    return None
-
-# %% ../nbs/05_convgru.ipynb #4da6704d
-@patch
-def _video_changed(self:FeatureCache, video_path, meta:dict) -> str|None:
-    "Why an entry no longer matches its video, or None: a new size or mtime, or a new change time and other bytes"
-    now, then = _fingerprint(video_path), meta.get("source") or {}
-    if [now[k] for k in ("bytes", "mtime_ns")] != [then.get(k) for k in ("bytes", "mtime_ns")]: return "the video changed since"
-    if now == then: return None            # a content write sets the change time, which no program can set back
-    if _identify(video_path)["video_sha256"] != meta.get("video_sha256"): return "the video changed since (same size and mtime)"
-    _atomic_write(self.entry(video_path).with_suffix(".json"), json.dumps({**meta, "source": now}).encode())   # same bytes: hash once
-    return None
-
-# %% ../nbs/05_convgru.ipynb #b43be133
-@patch
-def _store(self:FeatureCache, video_path, features, identity:dict|None=None):
-    "Write one entry: the features, then the checksum file that makes them valid (each atomically); `identity`: `_identify` taken before decoding"
-    features = np.ascontiguousarray(features, dtype=np.float16)
-    if not np.isfinite(features).all(): raise ValueError(f"{video_path}: features overflow float16")
-    npy, buffer = self.entry(video_path), io.BytesIO()
-    np.save(buffer, features, allow_pickle=False)
-    _atomic_write(npy, buffer.getvalue())
-    meta = dict(key=self.key, video=str(Path(video_path).resolve()), **(identity or _identify(video_path)),
-                shape=list(features.shape), sha256=hashlib.sha256(features.tobytes()).hexdigest())
-    _atomic_write(npy.with_suffix(".json"), json.dumps(meta).encode())
-
-# %% ../nbs/05_convgru.ipynb #2e949c21
-@patch
-def extract(self:FeatureCache, videos:Sequence, # `Video` items or paths
-            root=None,                 # folder that relative paths are relative to
-            batch_size:int=64,         # frames per backbone call
-            log:DecodeLog|None=None,   # collects the videos that cannot be decoded
-            progress:Callable|None=None, # called as progress(done, total, path) after each stored entry
-           ) -> dict:
-    "Store the features of every video without a sound entry (resuming any earlier run); counts and failures"
-    paths = resolve_paths(videos, root)
-    todo, damaged = [], {}
-    for p in dict.fromkeys(paths):
-        reason = self.problem(p)
-        if reason is None: continue
-        if reason != "missing": damaged[p] = reason
-        todo.append(p)
-    for p, reason in damaged.items(): warnings.warn(f"recomputing the cached features of {p}: {reason}")
-    log, done = DecodeLog() if log is None else log, 0
-    if todo:   # the files identified before they are read: a write during the run shows as a change next time
-        identities = {p: _identify(p) for p in todo if Path(p).is_file() and os.access(p, os.R_OK)}
-        pipeline = frame_dataset([Video(p, 0, p) for p in todo], None, size=self.input_size, batch_size=batch_size,
-                                 with_index=True, log=log)
-        current, parts = None, []
-        def finish():
-            nonlocal done
-            self._store(todo[current], np.concatenate(parts), identities.get(todo[current])); done += 1
-            if progress: progress(done, len(todo), todo[current])
-        for frames, _, index in pipeline:
-            features, index = np.asarray(self._features(tf.cast(frames, tf.float32))), index.numpy()
-            for i in dict.fromkeys(index.tolist()):    # frames come in video order
-                if i != current:
-                    if current is not None: finish()
-                    current, parts = i, []
-                parts.append(features[index == i])
-        if current is not None: finish()
-    return dict(stored=done, reused=len(set(paths)) - len(todo), recomputed=len(damaged),
-                failed={p: log.skipped[p] for p in todo if p in log.skipped})
-
-# %% ../nbs/05_convgru.ipynb #b9b7ec62
-@patch
-def load(self:FeatureCache, video_path,
-         verify:bool=True,  # check the entry first and recompute it if needed
-         mmap:bool=False,   # memory-map instead of reading (for random windows of long videos)
-        ) -> np.ndarray:
-    "float16 features `[T, D]` of a video, computed first when its entry is missing or damaged"
-    if verify and (reason := self.problem(video_path)) is not None:
-        if not Path(video_path).exists(): raise CacheError(f"{video_path}: no usable cached features ({reason}) and the video is gone")
-        failed = self.extract([video_path])["failed"]
-        if failed: raise VideoError(f"{video_path}: cannot compute its features: {next(iter(failed.values()))}")
-    return np.load(self.entry(video_path), mmap_mode="r" if mmap else None, allow_pickle=False)
-
-# %% ../nbs/05_convgru.ipynb #f2646330
-@patch
-def features(self:FeatureCache, frames) -> np.ndarray:
-    "float32 features `[T, D]` of RGB frames `[T, H, W, 3]` (0..255) by this cache's backbone (not stored)"
-    frames = np.asarray(frames)
-    if frames.shape[1:] != (*self.input_size, 3): raise ValueError(f"frames of shape {frames.shape[1:]}; the backbone takes {(*self.input_size, 3)}")
-    return np.asarray(self._features(tf.convert_to_tensor(frames, tf.float32)))
-
-# %% ../nbs/05_convgru.ipynb #6f2c0f36
-@patch
-def nbytes(self:FeatureCache) -> int:
-    "Bytes on disk of the entries (features and checksum files)"
-    return sum(p.stat().st_size for p in self.directory.iterdir() if p.suffix in (".npy", ".json") and p.name != "identity.json")
-
-# %% ../nbs/05_convgru.ipynb #56d12575
-def cached_sequences(cache:FeatureCache, videos:Sequence[Video], root=None,
-                     length:int=32,        # frames per training sequence (thesis 5.2.1 used 100)
-                     batch_size:int=32,    # thesis Table 6.1
-                     shuffle:bool=True,    # new order and new random windows every epoch (thesis Fig. 5.2)
-                     per_frame:bool=True,  # labels for every frame `[B, L]` (else one per sequence `[B]`, its last frame's)
-                     join:float=0.0,       # probability that a sequence switches to a clip of another class part-way
-                     seed:int=0) -> tf.data.Dataset:
-    "Batches of (float32 features `[B, L, D]`, labels) from the cache (missing entries are extracted first)"
-    if not 0 <= join <= 1: raise ValueError(f"join is a probability, got {join}")
-    paths = resolve_paths(videos, root)
-    failed = cache.extract(paths)["failed"]
-    kept = [(p, v.label) for p, v in zip(paths, videos) if p not in failed]
-    paths, labels = [p for p, _ in kept], np.array([y for _, y in kept], np.int32)
-    lengths = [len(cache.load(p, verify=False, mmap=True)) for p in paths]
-    if join and len(set(labels.tolist())) < 2: raise ValueError("join needs videos of at least two classes")
-    epoch = [0]
-    def window(rng, i, n):   # memory-mapped and released at once: no open file per video (UCF-101 has 13,320)
-        return np.asarray(cache.load(paths[i], verify=False, mmap=True)[sample_sequence(lengths[i], n, rng if shuffle else None)], np.float32)
-    def sequences():
-        rng = np.random.default_rng([seed, epoch[0]]); epoch[0] += 1
-        for i in (rng.permutation(len(paths)) if shuffle else range(len(paths))):
-            x, y = window(rng, i, length), np.full(length, labels[i], np.int32)
-            if join and length > 1 and rng.random() < join:
-                j, cut = rng.choice(np.flatnonzero(labels != labels[i])), int(rng.integers(1, length))
-                x[cut:], y[cut:] = window(rng, j, length - cut), labels[j]
-            yield x, (y if per_frame else y[-1])
-    spec = (tf.TensorSpec([length, cache.feature_dim], tf.float32), tf.TensorSpec([length] if per_frame else [], tf.int32))
-    dataset = tf.data.Dataset.from_generator(sequences, output_signature=spec)
-    dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(paths)))
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
 # %% ../nbs/05_convgru.ipynb #c82cef9f
 def predict_cached(head:keras.Model, cache:FeatureCache, videos:Sequence, root=None,
                    batch_size:int=16) -> list[np.ndarray]:
@@ -392,7 +185,7 @@ def predict_cached(head:keras.Model, cache:FeatureCache, videos:Sequence, root=N
     failed = cache.extract(paths)["failed"]
     if failed: raise VideoError(f"{len(failed)} video(s) cannot be decoded, e.g. {next(iter(failed.values()))}")
     layers = head_layers(head)
-    padded, out = gru_head(layers[2].units, cache.feature_dim, masked=True, layers=layers), []
+    padded, out = gru_head(layers[-1].units, cache.feature_dim, masked=True, layers=layers), []
     for start in range(0, len(paths), batch_size):
         features = [np.asarray(cache.load(p, verify=False), np.float32) for p in paths[start:start + batch_size]]
         x = np.zeros((len(features), max(map(len, features)), cache.feature_dim), np.float32)
@@ -401,6 +194,27 @@ def predict_cached(head:keras.Model, cache:FeatureCache, videos:Sequence, root=N
         probs = np.asarray(padded({"features": x, "mask": mask}, training=False))
         out += [probs[k, :len(f)] for k, f in enumerate(features)]
     return out
+
+# %% ../nbs/05_convgru.ipynb #10057e17
+def standardize_features(head:keras.Model,              # a ConvGRU or GRU head: its `feature_norm` layer is set
+                         caches:Sequence[FeatureCache], # the views the head trains on
+                         videos:Sequence,               # the training videos, and only those
+                         root=None,
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    "Set the head to standardise its inputs with the mean and variance of the cached features of `videos`; return them"
+    total, squares, count = 0.0, 0.0, 0
+    for cache in caches:
+        failed = cache.extract(videos, root)["failed"]
+        for path in (p for p in resolve_paths(videos, root) if p not in failed):
+            f = np.asarray(cache.load(path, verify=False, mmap=True), np.float64)
+            total, squares, count = total + f.sum(0), squares + (f * f).sum(0), count + len(f)
+    if not count: raise VideoError("no training video could be decoded to standardise the features")
+    mean = total / count
+    variance = np.maximum(squares / count - mean * mean, 1e-4)   # a feature that never changes is not blown up
+    layer = head_layers(head)[0]
+    layer.set_weights([np.reshape(v, w.shape).astype(w.dtype) for v, w in zip((mean, variance, count), layer.weights)])
+    layer.finalize_state()   # Normalization computes with constants made from its weights: make them anew
+    return mean, variance
 
 # %% ../nbs/05_convgru.ipynb #4aa76e5a
 class FramePrediction(NamedTuple):
@@ -430,12 +244,12 @@ class StreamingClassifier:
                  chunk:int=1,                 # frames per backbone call; the outputs are the same for any chunk
                  resize:bool=False,           # resize frames of another size (otherwise they are an error)
                 ):
-        self.backbone, (gru, norm, classifier) = frame_backbone(model), head_layers(model)
+        self.backbone, (standardize, gru, norm, classifier) = frame_backbone(model), head_layers(model)
         self.units, self.n_classes, self.feature_dim = gru.units, classifier.units, int(gru.cell.kernel.shape[0])
         self.frame_shape = tuple(self.backbone.input_shape[1:]) if self.backbone is not None else (self.feature_dim,)
         self.class_names, self.chunk, self.resize = list(class_names or []), chunk, resize
         features, state = keras.Input((None, self.feature_dim)), keras.Input((self.units,))
-        sequence, new_state = keras.layers.RNN(gru.cell, return_sequences=True, return_state=True)(features, initial_state=[state])
+        sequence, new_state = keras.layers.RNN(gru.cell, return_sequences=True, return_state=True)(standardize(features), initial_state=[state])
         self.head = keras.Model([features, state], [classifier(norm(sequence)), new_state])   # the trained layers, shared
         self._run = tf.function(self._step, reduce_retracing=True, autograph=False)
         self.reset()
@@ -565,11 +379,11 @@ def load_convgru(path) -> keras.Model:
 # %% ../nbs/05_convgru.ipynb #62f460ac
 def streaming_step(model:keras.Model) -> keras.Model:
     "One step of a ConvGRU: {'frame' `[1, H, W, 3]`, 'state' `[1, U]`} -> {'probs' `[1, C]`, 'state' `[1, U]`}"
-    backbone, (gru, norm, classifier) = frame_backbone(model), head_layers(model)
+    backbone, (standardize, gru, norm, classifier) = frame_backbone(model), head_layers(model)
     if backbone is None: raise ValueError("streaming_step needs a ConvGRU on frames, not a GRU head")
     frame = keras.Input(backbone.input_shape[1:], batch_size=1, name="frame")
     state = keras.Input((gru.units,), batch_size=1, name="state")
-    output, _ = gru.cell(backbone(frame, training=False), [state])          # one GRU step: its output is the new state
+    output, _ = gru.cell(standardize(backbone(frame, training=False)), [state])          # one GRU step: its output is the new state
     probs = classifier(norm(keras.layers.Reshape((1, gru.units))(output), training=False))   # built for [B, T, U]
     probs = keras.layers.Reshape((classifier.units,), name="probs")(probs)
     return keras.Model({"frame": frame, "state": state}, {"probs": probs, "state": keras.layers.Identity(name="new_state")(output)},
@@ -610,15 +424,34 @@ class TFLiteStreamer:
         return out["probs"][0]
 
 # %% ../nbs/05_convgru.ipynb #cf45262c
+RECIPE = dict(   # own videos on a CPU: frozen MobileNet-0.25 features, cached with their mirror images; a small GRU on whole-video segments
+    backbone="mobilenet", alpha=0.25, weights="imagenet", input_size=224, augment=False, mirror=True, standardize=True,
+    sampling="segments", length=8, units=128, dropout=0.3, optimizer="adam", learning_rate=1e-3, epochs=80, batch_size=16, patience=10,
+    video_rule="mean")
+
 class ConvGRUFamily(spatial.ModelFamily):
     "The ConvGRU rows (thesis chapter 6): a backbone on every frame, a GRU over time, a video its last frame's label"
     kind, video_rule = "convgru", "last"
-    defaults = dict(backbone="inceptionv3", alpha=1.0, weights="imagenet", input_size=None, units=512, length=100, augment=True, patience=5, seed=0)
+    defaults = dict(backbone="inceptionv3", alpha=1.0, weights="imagenet", input_size=None, units=512, length=100, augment=True, patience=5, seed=0,
+                    sampling="window", dropout=0.0, standardize=False, mirror=False, join=0.0, video_rule="last")
     quick = dict(backbone="mobilenet", alpha=0.25, input_size=64, units=64, length=16, batch_size=16, augment=False, patience=3)
-    input_keys = ("backbone", "alpha", "input_size", "length")
-    sequence_rule = "training: windows of `length` frames, a label per frame; scoring: the whole video streamed, its label at the last frame"
+    input_keys = ("backbone", "alpha", "input_size", "length", "video_rule")
+    sequence_rule = "training: windows of `length` frames, a label per frame; scoring: the whole video streamed, its label its last frame's (`video_rule` last) or its frames' mean"
 
 CONVGRU = ConvGRUFamily()
+
+# %% ../nbs/05_convgru.ipynb #0f8f7b68
+@patch
+def finish_settings(self:ConvGRUFamily, settings:dict, given:dict, row:str) -> dict:
+    "The base checks, then the recipe's options where they apply: `mirror`, `standardize` and `sampling` are the cached features' (augment=false)"
+    s = spatial.ModelFamily.finish_settings(self, settings, given, row)
+    if s["sampling"] not in SAMPLINGS: raise ValueError(f"sampling must be one of {', '.join(SAMPLINGS)}, got {s['sampling']!r}")
+    if s["video_rule"] not in VIDEO_RULES: raise ValueError(f"video_rule must be one of {', '.join(VIDEO_RULES)}, got {s['video_rule']!r}")
+    if not 0 <= s["dropout"] < 1: raise ValueError(f"dropout must be at least 0 and below 1, got {s['dropout']!r}")
+    if s["augment"] and (s["mirror"] or s["standardize"] or s["join"] or s["sampling"] != "window"):
+        raise ValueError("augment=true computes the features of new frames every epoch; mirror, standardize, join and sampling "
+                         "apply to cached features: set augment=false")
+    return s
 
 # %% ../nbs/05_convgru.ipynb #6d0d8323
 def freeze_batchnorm(model:keras.Model) -> keras.Model:
@@ -633,7 +466,7 @@ def build(self:ConvGRUFamily, settings:dict, phase:str, n_classes:int, start_fro
     "The compiled ConvGRU of `phase` (a Table 6.1 variant), a label per frame, from the weights file `start_from` if given"
     s = settings
     net = convgru_model(n_classes, s["backbone"], s["weights"], phase, per_frame=True, alpha=s["alpha"],
-                        input_size=s["input_size"], units=s["units"], compile=False)
+                        input_size=s["input_size"], units=s["units"], dropout=s["dropout"], compile=False)
     if start_from: net.load_weights(start_from)
     if phase == "finetuned": freeze_batchnorm(net)
     return spatial.compile_classifier(net, s["optimizer"], s["learning_rate"])
@@ -666,7 +499,8 @@ def frozen_features(backbone:keras.Model,    # a frozen per-frame CNN (frames 0.
 # %% ../nbs/05_convgru.ipynb #f455a7e8
 @patch
 def trainer(self:ConvGRUFamily, net:keras.Model, settings:dict, phase:str, root,
-            cache_dir=None, # feature cache of the frozen-backbone phase (default: vidnb_data/features)
+            cache_dir=None,     # feature cache of the frozen-backbone phase (default: vidnb_data/features)
+            train_videos=None,  # the training videos: with `standardize`, the features' statistics are theirs
            ) -> tuple:
     "(model to fit, make(videos, batch) for training, for early stopping): with the backbone frozen, its head on features"
     s, backbone = settings, frame_backbone(net)
@@ -676,8 +510,13 @@ def trainer(self:ConvGRUFamily, net:keras.Model, settings:dict, phase:str, root,
     if s["augment"]:   # new frames every epoch: the backbone runs on each augmented clip in the input pipeline
         clips = lambda training: lambda v, b: frozen_features(backbone, _frame_windows(s, root, v, 1, training), b)
         return head, clips(True), lambda v, b: clips(False)(v, b).cache()
-    cache = FeatureCache(cache_dir or Path("vidnb_data")/"features", s["backbone"], s["weights"], s["alpha"], s["input_size"], model=backbone)
-    windows = lambda videos, batch_size, shuffle: cached_sequences(cache, videos, root, s["length"], batch_size, shuffle, seed=s["seed"])
+    views = [FeatureCache(cache_dir or Path("vidnb_data")/"features", s["backbone"], s["weights"], s["alpha"], s["input_size"],
+                          model=backbone, mirror=mirror) for mirror in (False, True)[:1 + s["mirror"]]]
+    if s["standardize"]:
+        if train_videos is None: raise ValueError("standardize=true needs the training videos (train_videos)")
+        standardize_features(head, views, train_videos, root)
+    windows = lambda videos, batch_size, shuffle: cached_sequences(views, videos, root, s["length"], batch_size, shuffle,
+                                                                   join=s["join"], seed=s["seed"], sampling=s["sampling"])
     return head, lambda v, b: windows(v, b, True), lambda v, b: windows(v, b, False).cache()   # labels per frame
 
 # %% ../nbs/05_convgru.ipynb #12bf761f

@@ -17,11 +17,11 @@ from .video import (VideoError, as_size, open_video, video_info, iter_frames, re
 
 # %% auto #0
 __all__ = ['UCF_NAME', 'VIDEO_EXTENSIONS', 'SYNTHETIC_CLASSES', 'SYNTHETIC_SIZES', 'DECODE_CALLS', 'Video', 'parse_ucf_name',
-           'ListError', 'read_class_index', 'read_split_list', 'group_split', 'group_leaks', 'leakage_notes',
-           'model_labels', 'Splits', 'ucf101_splits', 'ucf_group', 'video_folder', 'folder_splits', 'make_synthetic',
-           'synthetic_splits', 'sample_sequence', 'ClipAugment', 'DecodeLog', 'resolve_paths', 'sequence_dataset',
-           'frame_dataset', 'padded_dataset', 'tfds_ucf101', 'video_lengths', 'dataset_summary', 'format_summary',
-           'plot_summary', 'load_splits']
+           'ListError', 'read_class_index', 'read_split_list', 'group_split', 'group_leaks', 'group_folds',
+           'leakage_notes', 'model_labels', 'Splits', 'ucf101_splits', 'ucf_group', 'video_folder', 'folder_splits',
+           'make_synthetic', 'synthetic_splits', 'sample_sequence', 'sample_segments', 'ClipAugment', 'DecodeLog',
+           'resolve_paths', 'sequence_dataset', 'frame_dataset', 'padded_dataset', 'tfds_ucf101', 'video_lengths',
+           'dataset_summary', 'format_summary', 'plot_summary', 'load_splits']
 
 # %% ../nbs/01_datasets.ipynb #3e25d1ea
 class Video(NamedTuple):
@@ -129,6 +129,21 @@ def group_leaks(**subsets:Sequence) -> dict[tuple[str, str], set]:
     names = list(groups)
     return {(a, b): groups[a] & groups[b] for i, a in enumerate(names) for b in names[i+1:] if groups[a] & groups[b]}
 
+# %% ../nbs/01_datasets.ipynb #8b4e1d63
+def group_folds(videos:Sequence[Video], # the videos to deal out
+                k:int,                   # number of folds
+                seed:int=0,              # the deal depends only on this seed
+               ) -> list[list[Video]]:
+    "`k` group-disjoint folds of `videos`, stratified by class: each class's groups shuffled and dealt round-robin"
+    if k < 2: raise ValueError(f"folds must be at least 2, got {k}")
+    rng, by_class, fold_of, turn = np.random.default_rng(seed), defaultdict(set), {}, 0
+    for v in videos: by_class[v.label, v.class_name or f"label {v.label}"].add(v.group)
+    for label, name in sorted(by_class):
+        groups = sorted(by_class[label, name])
+        if len(groups) < k: raise ValueError(f"class {name} has {len(groups)} group(s), fewer than the {k} folds: each fold needs one")
+        for g in rng.permutation(groups): fold_of[g], turn = turn % k, turn + 1   # the deal goes on from class to class
+    return [[v for v in videos if fold_of[v.group] == i] for i in range(k)]
+
 # %% ../nbs/01_datasets.ipynb #55f736e2
 def leakage_notes(where, allow:bool, **subsets) -> list[str]:
     "Refuse groups shared by the named subsets (one line naming one); with `allow`, a note for the metrics instead"
@@ -225,7 +240,7 @@ def ucf_group(path:str) -> str:
 # %% ../nbs/01_datasets.ipynb #4bbb310e
 def video_folder(root,                           # folder with one sub-folder of videos per class
                  classes:Sequence[str]|None=None, # classes to keep, in label order (default: all sub-folders, sorted)
-                 group_rule:Callable[[str], str]|None=None, # file path -> group key; default: one group per video
+                 group_rule:Callable[[str], str]|None=None, # file path -> group key; default: `ucf_group` for UCF-style names, else one per video
                  extensions:Sequence[str]=VIDEO_EXTENSIONS,
                 ) -> tuple[list[Video], list[str]]:
     "Videos of `<root>/<class>/<video>` and the class names"
@@ -240,7 +255,7 @@ def video_folder(root,                           # folder with one sub-folder of
         for f in sorted((root/c).iterdir()):
             if f.suffix.lower() not in extensions or f.name.startswith(".") or not f.is_file(): continue
             rel = f"{c}/{f.name}"
-            group = f"{c}/{group_rule(rel)}" if group_rule else rel
+            group = f"{c}/{group_rule(rel)}" if group_rule else ucf_group(rel) if UCF_NAME.match(f.name) else rel
             videos.append(Video(rel, label, group, 0, c))
     if not videos: raise ValueError(f"{root}: no video files ({', '.join(extensions)}) in the class folders")
     return videos, list(classes)
@@ -352,6 +367,18 @@ def sample_sequence(n_frames:int,        # frames in the video
     if n_frames < length: return np.resize(np.arange(n_frames), length)
     start = 0 if rng is None else int(rng.integers(0, n_frames - length + 1))
     return np.arange(start, start + length)
+
+# %% ../nbs/01_datasets.ipynb #4b05d0ef
+def sample_segments(n_frames:int,  # frames in the video
+                    length:int,    # segments, one frame from each
+                    rng:np.random.Generator|None=None, # source of the random frame in each segment (default: its middle)
+                   ) -> np.ndarray:
+    "Frame indices covering the whole video: one frame from each of `length` equal segments, in order (TSN sampling)"
+    if n_frames < 1: raise ValueError(f"a video needs at least one frame, got n_frames={n_frames}")
+    if length < 1: raise ValueError(f"length must be positive, got {length}")
+    edges = np.linspace(0, n_frames, length + 1)
+    offsets = 0.5 if rng is None else rng.random(length)
+    return np.minimum((edges[:-1] + offsets * np.diff(edges)).astype(int), n_frames - 1)
 
 # %% ../nbs/01_datasets.ipynb #2237ccbe
 import keras

@@ -16,16 +16,17 @@ import keras
 import tensorflow as tf
 
 from . import spatial, temporal, convgru as convgru_chapter, __version__ as vidnb_version
+from .features import CacheError
 from .video import VideoError
-from .datasets import Video, DecodeLog, group_split, leakage_notes, model_labels, load_splits, make_synthetic, resolve_paths
+from .datasets import Video, DecodeLog, group_split, group_folds, leakage_notes, model_labels, load_splits, make_synthetic, resolve_paths
 from .runs import RunDir, TrainingDiverged, load_saved_weights, weights_bytes, atomic_path, write_atomic, write_json, jsonable, log, fit_phase, worker_role, distribute, save_model, load_model
 from .metrics import Scores, score_videos, video_prediction, plot_per_class, plot_confusion, plot_history, results_table
 
 # %% auto #0
-__all__ = ['FAMILIES', 'TABLE_5_1', 'MODELS', 'BENCHMARKS', 'CHOICES', 'SYNTHETIC_HOME', 'NEEDS_WEIGHTS', 'family', 'ModelSpec',
-           'model_spec', 'settings_for', 'parse_overrides', 'applicable', 'ExperimentData', 'synthetic_root',
-           'experiment_data', 'build_model', 'score_model', 'save_plots', 'train', 'frame_probabilities', 'video_label',
-           'top_classes', 'same_first_phase', 'imagenet_available', 'results_markdown', 'reproduce']
+__all__ = ['FAMILIES', 'TABLE_5_1', 'MODELS', 'BENCHMARKS', 'PRESETS', 'CHOICES', 'SYNTHETIC_HOME', 'NEEDS_WEIGHTS', 'RUN_ERRORS',
+           'family', 'ModelSpec', 'model_spec', 'settings_for', 'applicable', 'ExperimentData', 'synthetic_root',
+           'experiment_data', 'build_model', 'score_model', 'save_plots', 'train', 'same_first_phase',
+           'imagenet_available', 'needs_weights', 'results_markdown', 'reproduce']
 
 # %% ../nbs/07_experiments.ipynb #b6683803
 FAMILIES = {f.kind: f for f in (spatial.FRAMES, temporal.RECURRENT, convgru_chapter.CONVGRU)}   # one per model chapter
@@ -37,7 +38,7 @@ def family(kind:str) -> spatial.ModelFamily:
 
 # %% ../nbs/07_experiments.ipynb #499f6e09
 class ModelSpec(NamedTuple):
-    "One row of thesis Table 6.2: its family, the thesis' figures, its hyperparameters, quick preset and training phases"
+    "One row of thesis Table 6.2: its family, the thesis' figures, its hyperparameters, presets and training phases"
     name: str             # name on the command line
     architecture: str     # the row's name in Table 6.2
     kind: str             # "frames" (chapter 4), "rnn" (chapter 5) or "convgru" (chapter 6)
@@ -50,6 +51,7 @@ class ModelSpec(NamedTuple):
     phases: tuple         # training phases, in order (thesis 4.3.2, Table 6.1)
     quick: dict = {}      # the row's own part of the quick preset (the family's comes first)
     first_phase_of: str|None = None  # the row whose whole training is this row's first phase (thesis 4.3.2; 6.3.1)
+    recipe: dict = {}     # the row's own part of the recipe for own data (the family's comes first)
     @property
     def family(self) -> spatial.ModelFamily: return family(self.kind)
     def phase_settings(self, phase:str, s:dict) -> dict:
@@ -90,10 +92,11 @@ MODELS = {m.name: m for m in [
     ModelSpec("convgru-scratch", "ConvGRU-Scratch", "convgru", "6.1", "26M", .142, .213, False, _variant("scratch"), ("scratch",),
               dict(epochs=4)),
     ModelSpec("convgru-fixed", "ConvGRU-Fixed", "convgru", "6.1", "26M", .687, .892, True, _variant("fixed"), ("fixed",),
-              dict(epochs=15, optimizer="adam", learning_rate=1e-3)),
+              dict(epochs=15, optimizer="adam", learning_rate=1e-3), recipe=convgru_chapter.RECIPE),
     ModelSpec("convgru-finetuned", "ConvGRU-Finetuned", "convgru", "6.1", "26M", .711, .918, True,
               _then(_variant("fixed"), _variant("finetuned")), ("fixed", "finetuned"),
-              dict(pretrain_epochs=15, pretrain_optimizer="adam", pretrain_learning_rate=1e-3, epochs=2), "convgru-fixed"),
+              dict(pretrain_epochs=15, pretrain_optimizer="adam", pretrain_learning_rate=1e-3, epochs=2), "convgru-fixed",
+              {**convgru_chapter.RECIPE, **_then(convgru_chapter.RECIPE, dict(epochs=5, optimizer="sgd", learning_rate=1e-4))}),
 ]}
 
 BENCHMARKS = [  # the cited rows of Table 6.2: (architecture, parameters, top-1, top-5, source)
@@ -107,16 +110,24 @@ def model_spec(name:str) -> ModelSpec:
     return MODELS[name]
 
 # %% ../nbs/07_experiments.ipynb #4c8c4792
+PRESETS = {   # name -> what it is for (`settings_for`)
+    "thesis": "the thesis' settings (Tables 4.2, 5.1, 6.1): InceptionV3 at 299, long windows, days on a GPU; vidnb_reproduce's default",
+    "recipe": "for your own videos on a CPU: MobileNet-0.25 at 224 (its ImageNet weights ship with vidnb), the head trained from cached features; vidnb_train's default",
+    "quick": "a first look at the built-in synthetic data in minutes: small frames, small layers, few epochs",
+}
+
 CHOICES = dict(optimizer=("adam", "sgd"), pretrain_optimizer=("adam", "sgd"), cell=("gru", "lstm"))
 
-def settings_for(model:str,           # a name in `MODELS`
-                 quick:bool=False,    # start from the quick preset instead of the thesis' settings
-                 **overrides,         # any setting of this model; None values are ignored
+def settings_for(model:str,            # a name in `MODELS`
+                 preset:str="thesis",  # a name in `PRESETS`: the thesis' settings, the recipe for own data or the quick preset
+                 **overrides,          # any setting of this model; None values are ignored
                 ) -> dict:
-    "Hyperparameters of a row: its thesis table, the quick preset if asked, then `overrides`"
+    "Hyperparameters of a row: its thesis table, changed by the preset, then by `overrides`"
     spec = model_spec(model)
+    if preset not in PRESETS: raise ValueError(f"preset must be one of {', '.join(PRESETS)}, got {preset!r}")
     settings = {**spec.family.defaults, **spec.defaults}
-    if quick: settings.update({**spec.family.quick, **spec.quick})
+    if preset == "quick": settings.update({**spec.family.quick, **spec.quick})
+    if preset == "recipe": settings.update({**spec.family.recipe, **spec.recipe})
     given = {k: v for k, v in overrides.items() if v is not None}
     unknown = sorted(set(given) - set(settings))
     if unknown:
@@ -139,23 +150,6 @@ def settings_for(model:str,           # a name in `MODELS`
             raise ValueError(f"{key} must be a positive number, got {settings[key]!r}")
     return spec.family.finish_settings(settings, given, model)   # the checks of its kind (backbone, cell)
 
-# %% ../nbs/07_experiments.ipynb #31495e92
-def parse_overrides(text:str|None) -> dict:
-    "`'units=64,length=20,weights=none'` -> `{'units': 64, 'length': 20, 'weights': None}` (numbers and booleans converted)"
-    out = {}
-    for item in filter(None, (t.strip() for t in (text or "").split(","))):
-        if "=" not in item: raise ValueError(f"override {item!r} is not of the form key=value")
-        key, value = (t.strip() for t in item.split("=", 1))
-        low = value.lower()
-        if low in ("none", "null"): out[key] = None
-        elif low in ("true", "false"): out[key] = low == "true"
-        else:
-            try: out[key] = int(value)
-            except ValueError:
-                try: out[key] = float(value)
-                except ValueError: out[key] = value
-    return out
-
 # %% ../nbs/07_experiments.ipynb #e2db9328
 def applicable(model:str, overrides:dict) -> dict:
     "The part of `overrides` that are settings of `model`"
@@ -171,7 +165,7 @@ class ExperimentData:
     train: list[Video]    # trained on
     stop: list[Video]     # validation loss for early stopping
     score: list[Video]    # the reported results
-    subset: str           # which split `score` is: "test" or "val"
+    subset: str           # which videos `score` is: "test", "val", or a fold, e.g. "fold 2/6"
     source: dict          # the arguments that load these videos again
     notes: list[str] = field(default_factory=list)
     def __repr__(self):
@@ -192,16 +186,27 @@ def _class_list(classes):
     if not names: raise ValueError(f"--classes {classes!r} names no class")
     return names
 
+# %% ../nbs/07_experiments.ipynb #e1a7c0f4
+def _fold_split(folds, fold:int, official:bool, subset) -> tuple[int, str|None]:
+    "(split, subset) to load for `fold` of `folds`: with UCF-101 lists their official split fold+1 and its test videos"
+    if not isinstance(folds, (int, np.integer)) or folds < 2: raise ValueError(f"--folds must be a whole number of at least 2, got {folds}")
+    if not 0 <= fold < folds: raise ValueError(f"fold must be one of 0 to {folds - 1}, got {fold}")
+    if official and folds != 3: raise ValueError("UCF-101 with official lists keeps its three official splits: use --folds 3")
+    if subset is not None: raise ValueError(f"--subset {subset} does not go with --folds: each fold is scored in turn")
+    return (fold + 1, "test") if official else (1, None)
+
 # %% ../nbs/07_experiments.ipynb #a536796c
 def experiment_data(data=None,            # dataset folder; None: the built-in synthetic data
                     lists=None,           # folder of classInd.txt and the split lists, if not inside `data`
                     split:int=1,          # official split 1, 2 or 3
                     classes=None,         # class names to keep (a list or "A,B,C"); default: every class
                     val_frac:float=0.1,   # fraction of training videos held out, by group, for validation
-                    seed:int=0,           # seed of the validation draw
+                    seed:int=0,           # seed of the validation draw (and of the folds)
                     synthetic:str="quick", # size of the synthetic data when `data` is None
                     subset:str|None=None, # videos to score: "test", "val", or None for test (val when test is empty)
                     allow_leakage:bool=False, # run even when train, early-stopping and scored videos share a group (noted)
+                    folds:int|None=None,  # cross-validation: `group_folds` of every video (UCF-101 lists: their 3 official splits)
+                    fold:int=0,           # with `folds`: the fold scored (0 to folds-1); the others train, and stop early
                    ) -> ExperimentData:
     "Train, early-stopping and scored videos of a dataset, checked, with notes on what was chosen"
     root = synthetic_root(synthetic) if data is None else Path(data)
@@ -209,6 +214,8 @@ def experiment_data(data=None,            # dataset folder; None: the built-in s
     if split not in (1, 2, 3): raise ValueError(f"split must be 1, 2 or 3, got {split}")
     if not root.exists(): raise FileNotFoundError(f"{root}: data folder not found")
     if lists is not None and not Path(lists).is_dir(): raise FileNotFoundError(f"{lists}: lists folder not found")
+    official = lists is not None or (root/"classInd.txt").exists()    # `load_splits`' rule for the UCF-101 layout
+    if folds is not None: split, subset = _fold_split(folds, fold, official, subset)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         splits = load_splits(root, lists, split, classes, val_frac, seed)
@@ -220,17 +227,23 @@ def experiment_data(data=None,            # dataset folder; None: the built-in s
     if subset not in (None, "test", "val"): raise ValueError(f"subset must be 'test' or 'val', got {subset!r}")
     if subset is None: subset = "test" if splits.test else "val"
     train, stop, score = splits.train, splits.val, splits.test
-    if subset == "val":
+    if folds is not None and not official:          # every video dealt into folds: one scored, the rest trained on
+        parts = group_folds(sorted(splits.train + splits.val + splits.test), folds, seed)
+        train, stop = group_split([v for i, part in enumerate(parts) if i != fold for v in part], val_frac, seed + 1)
+        score = parts[fold]
+    elif subset == "val":
         train, stop = group_split(splits.train, val_frac, seed + 1)
         score = splits.val
         if not splits.test: notes.append(f"{root} has no test videos: results are on its group-disjoint validation split; "
                                          f"early stopping watches another {len(stop)} videos drawn by group from training")
     if not score: raise ValueError(f"{root} has no {subset} videos to score (use --subset val for a folder without test videos)")
     notes += leakage_notes(lists or root, allow_leakage, train=train, early_stopping=stop, scored=score)
-    if not stop: raise ValueError(f"{root}: too few groups to hold out validation videos (val_frac={val_frac})")
+    if not stop and val_frac > 0: raise ValueError(f"{root}: too few groups to hold out validation videos (val_frac={val_frac})")
     source = dict(data=str(Path(root).resolve()), lists=None if lists is None else str(Path(lists).resolve()), split=split,
-                  classes=list(splits.classes), val_frac=val_frac, seed=seed, subset=subset)
-    return ExperimentData(Path(root), list(splits.classes), train, stop, score, subset, source, notes)
+                  classes=list(splits.classes), val_frac=val_frac, seed=seed, subset=subset if folds is None else None,
+                  **({} if folds is None else dict(folds=folds, fold=fold)))
+    name = subset if folds is None else f"fold {fold + 1}/{folds}"
+    return ExperimentData(Path(root), list(splits.classes), train, stop, score, name, source, notes)
 
 # %% ../nbs/07_experiments.ipynb #239af019
 def build_model(model:str, phase:str, s:dict, n_classes:int,
@@ -251,7 +264,7 @@ def score_model(model:keras.Model, meta:dict, videos:Sequence[Video], root=None,
     if all(p is None for p in probs):
         example = next(iter(skipped.skipped.values()), "")
         raise VideoError(f"none of the {len(videos)} videos could be decoded" + (f", e.g. {example}" if example else ""))
-    return score_videos(probs, labels, meta["class_names"], fam.video_rule)
+    return score_videos(probs, labels, meta["class_names"], fam.rule_for(meta["settings"]))
 
 # %% ../nbs/07_experiments.ipynb #9d32614e
 def save_plots(scores:Scores, class_names, folder, title:str="", history:dict|None=None) -> list[Path]:
@@ -292,8 +305,8 @@ def _keep_phase(run:RunDir, phase:str, net:keras.Model, history:dict, **info) ->
 def train(model:str,                     # a name in `MODELS`
           out,                           # output folder
           data:ExperimentData|None=None, # default: `experiment_data()` (the built-in synthetic data)
-          settings:dict|None=None,       # default: `settings_for(model, quick)`
-          quick:bool=False,
+          settings:dict|None=None,       # default: `settings_for(model, preset)`
+          preset:str="thesis",           # a name in `PRESETS`: the preset of the default settings
           strategy:tf.distribute.Strategy|None=None, # default: one device
           overwrite:bool=False,          # replace a finished run in `out`
           cache_dir=None,                # feature cache of the frozen-backbone ConvGRU rows (default: vidnb_data/features)
@@ -304,7 +317,7 @@ def train(model:str,                     # a name in `MODELS`
          ) -> dict:
     "Train, save, score and plot one row of Table 6.2 into `out`, resuming an unfinished run there; return its metrics"
     spec = model_spec(model)
-    s = settings or settings_for(model, quick)
+    s = settings or settings_for(model, preset)
     data = data or experiment_data()
     strategy = strategy or tf.distribute.get_strategy()
     worker, workers, chief = worker_role(strategy)
@@ -336,9 +349,9 @@ def train(model:str,                     # a name in `MODELS`
         ps = spec.phase_settings(phase, s)
         with strategy.scope():   # the family's network, and what of it trains (e.g. a frozen ConvGRU's head on cached features)
             net = spec.family.build(ps, phase, n, start_from)
-            target, make_train, make_stop = spec.family.trainer(net, ps, phase, data.root, cache_dir or Path(SYNTHETIC_HOME)/"features")
+            target, make_train, make_stop = spec.family.trainer(net, ps, phase, data.root, cache_dir or Path(SYNTHETIC_HOME)/"features", data.train)
         train_ds = distribute(strategy, make_train, data.train, s["batch_size"])
-        stop_ds = distribute(strategy, make_stop, data.stop, s["batch_size"])
+        stop_ds = distribute(strategy, make_stop, data.stop, s["batch_size"]) if data.stop else None   # none held out: all the epochs
         label = model if len(spec.phases) == 1 else f"{model} ({phase} phase)"
         histories[phase] = fit_phase(target, train_ds, stop_ds, ps["epochs"], backups/phase,
                                      s["patience"], label, out/"tensorboard"/phase if chief else None, log, verbose)
@@ -378,22 +391,9 @@ def train(model:str,                     # a name in `MODELS`
         f"on {metrics['videos']} {data.subset} videos{' (%d more could not be decoded)' % metrics['skipped'] if metrics['skipped'] else ''} ({out})")
     return json.loads(json.dumps(jsonable(metrics)))
 
-# %% ../nbs/07_experiments.ipynb #3deac287
-def frame_probabilities(model:keras.Model, meta:dict, video, chunk:int=32):
-    "Yield (frame index, class probabilities) of every frame of `video`, in order, streamed as the model's family does"
-    return family(meta["kind"]).frame_probabilities(model, meta["settings"], video, chunk)
-
-def video_label(meta:dict, frame_probs:np.ndarray) -> np.ndarray:
-    "A video's probabilities from its frames', by the video rule of the model's family (CNN: mean; recurrent rows: last)"
-    return video_prediction(frame_probs, family(meta["kind"]).video_rule)
-
-def top_classes(probs, names, k:int) -> list[dict]:
-    "The `k` most probable classes of `probs`: [{label, probability}], best first"
-    order = np.argsort(-probs)[:k]
-    return [dict(label=names[i], probability=round(float(probs[i]), 4)) for i in order]
-
 # %% ../nbs/07_experiments.ipynb #fb833b88
 NEEDS_WEIGHTS = "needs ImageNet weights (pass --weights or run where Keras can download them)"
+RUN_ERRORS = (spatial.WeightsUnavailableError, VideoError, CacheError, TrainingDiverged)   # a row that fails so is marked; the others run
 
 def same_first_phase(model:str, settings:dict, other:str, other_settings:dict) -> bool:
     "Whether the first phase of two-phase row `model` is exactly the training of row `other`"
@@ -409,6 +409,14 @@ def imagenet_available(settings:dict) -> bool:
     try: spatial.backbone(settings["backbone"], "imagenet", settings["alpha"], settings["input_size"] or None)
     except spatial.WeightsUnavailableError: return False
     return True
+
+# %% ../nbs/07_experiments.ipynb #5b0e7c21
+def needs_weights(model:str, settings:dict, checked:dict) -> bool:
+    "Whether pretrained row `model` cannot get the ImageNet weights of `settings` (each backbone checked once, remembered in `checked`)"
+    if not model_spec(model).pretrained: return False
+    key = (settings["backbone"], settings["alpha"], settings["weights"], settings["input_size"])
+    if key not in checked: checked[key] = imagenet_available(settings)
+    return not checked[key]
 
 # %% ../nbs/07_experiments.ipynb #c7442830
 def _row(spec:ModelSpec, metrics:dict|None=None, status:str="done", **extra) -> dict:
@@ -445,7 +453,7 @@ def results_markdown(rows:list[dict], header:str) -> str:
 # %% ../nbs/07_experiments.ipynb #da6ec7fd
 def reproduce(out,                             # output folder: results.md, results.json and one sub-folder per row
               data:ExperimentData|None=None,   # default: the built-in synthetic data
-              quick:bool=False,
+              preset:str="thesis",             # a name in `PRESETS`
               models:Sequence[str]|None=None,  # rows to run (default: all eight)
               overrides:dict|None=None,        # settings for every row they apply to (backbone, alpha, weights, epochs...)
               strategy:tf.distribute.Strategy|None=None,
@@ -457,34 +465,31 @@ def reproduce(out,                             # output folder: results.md, resu
     for m in models: model_spec(m)
     data, overrides = data or experiment_data(), dict(overrides or {})
     say = log or (lambda m: None)
-    run = RunDir(out, dict(command="vidnb_reproduce", quick=quick, models=models, overrides=overrides, data=data.source), overwrite)
+    run = RunDir(out, dict(command="vidnb_reproduce", preset=preset, models=models, overrides=overrides, data=data.source), overwrite)
     run.open()
     rows, started, weights_ok, done = [], time.time(), {}, {}
     for name in models:
         spec = model_spec(name)
-        s = settings_for(name, quick, **applicable(name, overrides))
-        if spec.pretrained:
-            key = (s["backbone"], s["alpha"], s["weights"], s["input_size"])
-            if key not in weights_ok: weights_ok[key] = imagenet_available(s)
-            if not weights_ok[key]:
-                say(f"vidnb: {name}: {NEEDS_WEIGHTS}"); rows.append(_row(spec, status=NEEDS_WEIGHTS)); continue
+        s = settings_for(name, preset, **applicable(name, overrides))
+        if needs_weights(name, s, weights_ok):
+            say(f"vidnb: {name}: {NEEDS_WEIGHTS}"); rows.append(_row(spec, status=NEEDS_WEIGHTS)); continue
         source = spec.first_phase_of
         reuse = out/source if source in done and same_first_phase(name, s, source, done[source]) else None
-        try: metrics = train(name, out/name, data, s, quick, strategy, False, cache_dir or out/"features",
+        try: metrics = train(name, out/name, data, s, preset, strategy, False, cache_dir or out/"features",
                              reuse_finished=True, first_phase_from=reuse, verbose=verbose, log=log)
-        except (spatial.WeightsUnavailableError, VideoError, convgru_chapter.CacheError, TrainingDiverged) as e:
+        except RUN_ERRORS as e:
             say(f"vidnb: {name} failed: {e}"); rows.append(_row(spec, status=f"failed: {' '.join(str(e).split())[:200]}")); continue
         rows.append(_row(spec, metrics, out=name, settings=s)); done[name] = s
     n = dict(train=len(data.train), stop=len(data.stop), score=len(data.score))
     header = (f"# Thesis Table 6.2, reproduced\n\nData: `{data.root}` (split {data.source['split']}), {len(data.classes)} classes; "
               f"{n['train']} training videos, {n['stop']} for early stopping, scored on {n['score']} {data.subset} videos "
               f"(groups never trained on).{' ' + ' '.join(data.notes) if data.notes else ''}\n\n"
-              f"Settings: {'the quick preset' if quick else 'the thesis defaults'} (vidnb.experiments.settings_for)"
+              f"Settings: the {preset} preset, {PRESETS[preset]} (vidnb.experiments.settings_for)"
               f"{', overridden by ' + json.dumps(overrides) if overrides else ''}. Thesis columns: UCF-101 split-1 test set, 101 classes "
               f"(Table 6.2); ours: per-video accuracy (CNN: mean of its frames; recurrent rows: the last frame), and per frame. "
               f"Our numbers are on different data and settings and are not comparable one to one with the thesis'. "
               f"Total time {time.time() - started:.0f} s.")
-    result = dict(data=dict(root=data.root, classes=data.classes, subset=data.subset, videos=n, notes=data.notes), quick=quick,
+    result = dict(data=dict(root=data.root, classes=data.classes, subset=data.subset, videos=n, notes=data.notes), preset=preset,
                   overrides=overrides, rows=rows, seconds=round(time.time() - started, 1))
     markdown = results_markdown(rows, header)
     write_json(out/"results.json", result)

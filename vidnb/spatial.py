@@ -65,9 +65,8 @@ def backbone_input_size(name:str="inceptionv3",
 def feature_dim(name:str="inceptionv3", alpha:float=1.0) -> int:
     "Width of the pooled features of backbone `name` (MobileNet's scales with `alpha`)"
     spec = backbone_spec(name)
-    if spec.constructor == "MobileNet": return int(spec.features * alpha)
-    if spec.constructor == "MobileNetV2" and alpha > 1.0: return int(spec.features * alpha)
-    return spec.features
+    scales = spec.constructor == "MobileNet" or (spec.constructor == "MobileNetV2" and alpha > 1.0)   # MobileNetV2: 1,280 up to alpha 1
+    return int(spec.features * alpha) if scales else spec.features
 
 # %% ../nbs/03_spatial.ipynb #f95c5f01
 IMAGENET_BGR_MEAN = (103.939, 116.779, 123.68)
@@ -101,7 +100,6 @@ class WeightsUnavailableError(RuntimeError):
 
 # %% ../nbs/03_spatial.ipynb #4288ffea
 def _imagenet_help(name, alpha, size):
-    spec = backbone_spec(name)
     width = f", alpha={alpha}" if alpha != 1.0 else ""
     return (f"ImageNet weights for backbone {name!r}{width} could not be obtained: Keras needs network access to download "
             f"them once (they are then cached in ~/.keras/models). Without network, download the Keras file named in the "
@@ -115,8 +113,7 @@ def load_backbone_weights(base:keras.Model, # a `keras.applications` model built
     "Load a local weights file into `base`, with an error naming the file when it does not fit"
     path = Path(path).expanduser()
     if not path.is_file(): raise FileNotFoundError(f"{path}: weights file not found")
-    if not (path.name.endswith(".h5") or path.name.endswith(".keras")):
-        raise ValueError(f"{path}: expected a Keras weights file (.h5, .weights.h5)")
+    if not path.name.endswith((".h5", ".keras")): raise ValueError(f"{path}: expected a Keras weights file (.h5, .weights.h5)")
     try: base.load_weights(str(path))
     except Exception as e:
         raise ValueError(f"{path}: these weights do not fit backbone {base.name!r} "
@@ -211,8 +208,7 @@ def backbone(name:str="inceptionv3",   # a key of `BACKBONES`
     if batchnorm_momentum is not None:
         for layer in base.layers:
             if isinstance(layer, keras.layers.BatchNormalization): layer.momentum = batchnorm_momentum
-    frames = keras.Input((*size, 3), name="frames")
-    x = frames
+    x = frames = keras.Input((*size, 3), name="frames")
     for layer in preprocessing_layers(spec.preprocess): x = layer(x)
     x = base(x)
     features = keras.layers.Activation("linear", dtype="float32", name="features")(x)   # float32 out, also under mixed precision
@@ -350,12 +346,11 @@ def fit_frames(model:keras.Model,
                verbose=0,
               ) -> keras.callbacks.History:
     "`model.fit` with early stopping on validation loss, keeping the best epoch's weights"
-    callbacks = list(callbacks)
     if validation is not None:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True))
+        callbacks = [*callbacks, keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)]
     with warnings.catch_warnings():   # a tf.data pipeline shuffles itself and need not know its length
         warnings.filterwarnings("ignore", message=".*(shuffle=True. was passed|Your input ran out of data).*")
-        return model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose)
+        return model.fit(train, validation_data=validation, epochs=epochs, callbacks=list(callbacks), verbose=verbose)
 
 # %% ../nbs/03_spatial.ipynb #09c47bef
 def train_regime(regime:str, n_classes:int, train, validation=None,
@@ -619,6 +614,7 @@ class ModelFamily:
     video_rule:str = "mean"     # how a video gets its label from its frames' (`vidnb.metrics.VIDEO_RULES`)
     defaults:dict = {}          # settings every row of this kind has
     quick:dict = {}             # the quick preset of this kind
+    recipe:dict = {}            # the recipe for own data on a CPU (`vidnb.experiments.PRESETS`); empty: the thesis' settings
     input_keys:tuple = ()       # the settings a saved model needs to read new videos
     sequence_rule:str = ""      # how a video is read in training and scoring, in words (saved with the model)
     def __repr__(self): return f"{type(self).__name__}(kind={self.kind!r}, video_rule={self.video_rule!r})"
@@ -629,13 +625,17 @@ class ModelFamily:
         if "input_size" in out and out["input_size"] is None: out["input_size"] = backbone_input_size(settings["backbone"])[0]
         return {**out, "sequence_rule": self.sequence_rule}
 
+    def rule_for(self, settings:dict) -> str:
+        "How a video of a model with these (input) settings gets its label: its own `video_rule` setting, else the family's"
+        return settings.get("video_rule") or self.video_rule
+
     def finish_settings(self, settings:dict, given:dict, row:str) -> dict:
         "A row's settings checked for this kind: a known backbone, alpha 1 for a backbone without a width multiplier"
         spec = backbone_spec(settings["backbone"])          # unknown backbones fail here, clearly
         if "alpha" not in given and not spec.has_alpha: settings["alpha"] = 1.0
         return settings
 
-    def trainer(self, net:keras.Model, settings:dict, phase:str, root, cache_dir=None) -> tuple:
+    def trainer(self, net:keras.Model, settings:dict, phase:str, root, cache_dir=None, train_videos=None) -> tuple:
         "(model to fit, make(videos, batch) for training, for early stopping) of a phase: `net` on this family's pipelines"
         return net, self.pipeline(settings, root, True), self.pipeline(settings, root, False)
 
@@ -646,6 +646,7 @@ class FrameFamily(ModelFamily):
     defaults = dict(backbone="inceptionv3", alpha=1.0, weights="imagenet", input_size=None, stride=1, hidden=1024,
                     dropout=0.5, unfreeze_after=None, augment=True, patience=5, seed=0)
     quick = dict(backbone="mobilenet", alpha=0.25, input_size=64, stride=8, hidden=128, batch_size=64, augment=False, patience=3)
+    recipe = dict(backbone="mobilenet", alpha=0.25, input_size=224, stride=4, augment=False)
     input_keys = ("backbone", "alpha", "input_size", "stride")
     sequence_rule = "every stride-th frame is classified; a video is the mean of its frames (thesis 4.3.1)"
 
