@@ -24,7 +24,8 @@ from vidnb.metrics import switch_delays, plot_timeline
 
 def triples(videos, rng):
     "Lists of three videos of different classes, each video in at most one list"
-    pool = {c: list(rng.permutation([v for v in videos if v.label == c])) for c in sorted({v.label for v in videos})}
+    by_class = {c: [v for v in videos if v.label == c] for c in sorted({v.label for v in videos})}
+    pool = {c: [vs[i] for i in rng.permutation(len(vs))] for c, vs in by_class.items()}
     out = []
     while sum(len(p) > 0 for p in pool.values()) >= 3:
         ready = [c for c, p in pool.items() if p]

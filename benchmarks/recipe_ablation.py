@@ -7,7 +7,7 @@ backup and resume machinery), and scores whole videos of any length from the cac
 a video's label by the row's `video_rule`). A row is the recipe (`vidnb.convgru.RECIPE`) with one setting changed, or a baseline:
 the per-frame CNN of chapter 4 on the same frozen features (its 1024-unit head, a video the mean of its frames) and
 the running mean of the features with a softmax (the TSN-style floor). Reported: top-1 per video and per frame, mean
-+- std over the seeds of the K-fold mean (every video scored once per seed).
++- sample std over the seeds of the K-fold mean (every video scored once per seed).
 
     python benchmarks/recipe_ablation.py --data ../shared/ucf101_mini --folds 6 --seeds 0 1 2 --out ablation.json
 """
@@ -110,10 +110,12 @@ def main():
             scores = score_videos(probs, labels, rule=rules)
             per_seed.append((scores.metrics["video"]["top1"], scores.metrics["frame"]["top1"]))
         video, frame = np.array(per_seed).T
-        results[name] = dict(video_top1=[round(video.mean(), 4), round(video.std(), 4)], frame_top1=[round(frame.mean(), 4), round(frame.std(), 4)],
-                             per_seed=[round(v, 4) for v in video], seeds=args.seeds, folds=args.folds, changes=ROWS[name],
+        std = lambda x: float(np.std(x, ddof=1)) if len(x) > 1 else 0.0   # sample standard deviation, as vidnb.crossval
+        results[name] = dict(video_top1=[round(video.mean(), 4), round(std(video), 4)], frame_top1=[round(frame.mean(), 4), round(std(frame), 4)],
+                             per_seed=[round(v, 4) for v in video], frame_per_seed=[round(f, 4) for f in frame], seeds=args.seeds,
+                             folds=args.folds, changes=ROWS[name],
                              seconds=round(time.time() - started))
-        print(f"{name}: video top-1 {video.mean():.3f} +- {video.std():.3f}, frame top-1 {frame.mean():.3f} +- {frame.std():.3f} "
+        print(f"{name}: video top-1 {video.mean():.3f} +- {std(video):.3f}, frame top-1 {frame.mean():.3f} +- {std(frame):.3f} "
               f"({time.time() - started:.0f} s)", flush=True)
         Path(args.out).write_text(json.dumps(results, indent=1))
 

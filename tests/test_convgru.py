@@ -31,13 +31,16 @@ def moving_disc(n, size=32, seed=0):
 
 @pytest.fixture(scope="module")
 def model():
-    "A small ConvGRU with random weights and non-trivial normalisation statistics"
+    "A small ConvGRU with random weights and non-trivial normalisation and standardisation statistics"
     keras.utils.set_random_seed(0)
     m = cg.convgru_model(5, "mobilenet", alpha=0.25, input_size=32, variant="scratch", units=64, compile=False)
     norm = m.get_layer("step_norm")
     rng = np.random.default_rng(1)
     norm.moving_mean.assign(rng.normal(0, 0.3, 64).astype("float32"))
     norm.moving_variance.assign(rng.uniform(0.5, 2, 64).astype("float32"))
+    standardize = m.get_layer("feature_norm")              # the recipe's standardisation, here with made-up statistics
+    standardize.set_weights([rng.uniform(0, 1, 256).astype("float32"), rng.uniform(0.5, 2, 256).astype("float32"), np.array(100)])
+    standardize.finalize_state()
     return m
 
 

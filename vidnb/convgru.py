@@ -196,7 +196,7 @@ def predict_cached(head:keras.Model, cache:FeatureCache, videos:Sequence, root=N
     return out
 
 # %% ../nbs/05_convgru.ipynb #10057e17
-def standardize_features(head:keras.Model,              # a ConvGRU or GRU head: its `feature_norm` layer is set
+def standardize_features(head:keras.Model,              # a model with a `feature_norm` Normalization layer (a ConvGRU head)
                          caches:Sequence[FeatureCache], # the views the head trains on
                          videos:Sequence,               # the training videos, and only those
                          root=None,
@@ -211,7 +211,7 @@ def standardize_features(head:keras.Model,              # a ConvGRU or GRU head:
     if not count: raise VideoError("no training video could be decoded to standardise the features")
     mean = total / count
     variance = np.maximum(squares / count - mean * mean, 1e-4)   # a feature that never changes is not blown up
-    layer = head_layers(head)[0]
+    layer = head.get_layer("feature_norm")   # a ConvGRU head's, or any model's with a layer of that name
     layer.set_weights([np.reshape(v, w.shape).astype(w.dtype) for v, w in zip((mean, variance, count), layer.weights)])
     layer.finalize_state()   # Normalization computes with constants made from its weights: make them anew
     return mean, variance
