@@ -16,7 +16,8 @@ import argparse, json, os, tempfile, time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from pathlib import Path
 import numpy as np, keras
-from vidnb.convgru import CONVGRU, FeatureCache, StreamingClassifier, convgru_model, join_videos
+from vidnb.convgru import CONVGRU, StreamingClassifier, convgru_model, join_videos
+from vidnb.features import FeatureCache
 from vidnb.experiments import experiment_data, settings_for
 from vidnb.cli import parse_overrides
 from vidnb.metrics import switch_delays, plot_timeline

@@ -16,7 +16,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from pathlib import Path
 import numpy as np, keras
 from vidnb import convgru, spatial
-from vidnb.convgru import CONVGRU, RECIPE, FeatureCache, cached_sequences, predict_cached, standardize_features
+from vidnb.convgru import CONVGRU, RECIPE, predict_cached, standardize_features
+from vidnb.features import FeatureCache, cached_sequences
 from vidnb.experiments import experiment_data, settings_for
 from vidnb.cli import parse_overrides
 from vidnb.metrics import score_videos

@@ -100,6 +100,9 @@ def test_tflite_step_matches_keras(model, videos, tmp_path):
     assert np.abs(tflite_probs - keras_probs).max() < 1e-4
     device.reset()
     assert np.abs(device.update(frames[0]) - keras_probs[0]).max() < 1e-4
+    assert device.state.shape == (1, 64)                          # the state keeps its declared shape [1, U]
+    step = cg.streaming_step(model)
+    assert step({"frame": frames[:1].astype("float32"), "state": np.zeros((1, 64), "float32")})["state"].shape == (1, 64)
 
 
 def test_fixed_variant_offline_says_weights_unavailable(monkeypatch):

@@ -48,6 +48,8 @@ def test_commands_cross_validate(plain, tmp_path):
     assert len(list((tmp_path/"t").glob("gru/seed-0/fold-*/model.keras"))) == 2
     code, out, err = _in_process("vidnb_eval", tmp_path/"t"/"gru"/"seed-0"/"fold-1"/"model.keras")   # its own fold again
     assert code in (0, None) and (json.loads(out)["subset"], json.loads(out)["videos"]) == ("fold 2/2", 25), err[-2000:]
+    code, out, err = _in_process("vidnb_eval", tmp_path/"t"/"gru"/"seed-0"/"fold-1"/"model.keras", "--subset", "val")
+    assert code == 2 and out == "" and "its held-out videos are that fold: drop --subset" in err   # any other subset overlaps its training folds
     code, out, err = _in_process("vidnb_reproduce", "--models", "gru", "--data", plain, "--out", tmp_path/"t", "--folds", "2",
                                  "--quick", "--overrides", TINY_GRU, "--strategy", "default")
     assert code in (0, None) and "| GRU | 2 |" in out, err[-3000:]     # the same runs, read back

@@ -107,6 +107,7 @@ def test_recipe_trains_on_every_training_group(tmp_path):
     assert run.data.stop == [] and run.data_args["val_frac"] == 0
     assert len(setup_run(["convgru-fixed"], run_options(data=str(root), preset="thesis"), preset="recipe").data.stop) > 0
     assert len(setup_run(["convgru-fixed"], run_options(data=str(root), val_frac=0.2), preset="recipe").data.stop) > 0
+    assert len(setup_run(["gru"], run_options(data=str(root)), preset="recipe").data.stop) > 0   # no recipe of its own: early stopping kept
     data = experiment_data(root, val_frac=0)
     m = train("gru", tmp_path/"run", data, settings_for("gru", "quick", epochs=2, units=8, frame_size=8, length=8, batch_size=16), log=None)
     history = json.loads((tmp_path/"run"/"history.json").read_text())["gru"]

@@ -168,7 +168,8 @@ def setup_run(rows:list[str],           # the Table 6.2 rows the command runs
     if unused: raise ValueError(f"setting(s) {', '.join(unused)} apply to none of the models")
     if o.cpu_replicas is not None and o.cpu_replicas < 1: raise ValueError(f"--cpu_replicas must be a positive whole number, got {o.cpu_replicas}")
     strategy = make_strategy(o.strategy, o.cpu_replicas)
-    val_frac = o.val_frac if o.val_frac is not None else 0.0 if preset == "recipe" else 0.1   # the recipe: no videos held out
+    own_recipe = preset == "recipe" and all(MODELS[m].recipe or MODELS[m].family.recipe for m in rows)
+    val_frac = o.val_frac if o.val_frac is not None else 0.0 if own_recipe else 0.1   # a recipe holds no videos out
     data_args = dict(data=o.data, lists=o.lists, split=o.split, classes=o.classes, val_frac=val_frac, seed=o.seed,
                      synthetic=o.synthetic or ("quick" if preset == "quick" else "full"), subset=o.subset, allow_leakage=o.allow_leakage)
     data = experiment_data(**data_args, folds=o.folds)            # with --folds: the first fold, and every fold's check
@@ -236,9 +237,12 @@ def _vidnb_eval(
         meta = read_metadata(model)
         source = meta["training"]["data"]
         if data is None: print(f"note: scoring on the data the model was trained on: {source['data']}", file=sys.stderr)
+        folds = source.get("folds") if data is None or Path(data).resolve() == Path(source["data"]).resolve() else None
+        if folds and subset:   # its training videos are the other folds: any other subset of this folder would overlap them
+            raise ValueError(f"{model}: trained on fold {source.get('fold', 0) + 1} of {folds} of {source['data']}; its held-out videos are that fold: drop --subset")
         d = experiment_data(data or source["data"], lists if data else (lists or source["lists"]), split or source["split"],
                             meta["class_names"], source["val_frac"], source["seed"], subset=subset or source["subset"],
-                            allow_leakage=allow_leakage, folds=None if data or subset else source.get("folds"), fold=source.get("fold", 0))
+                            allow_leakage=allow_leakage, folds=folds, fold=source.get("fold", 0))
         net, meta = load_model(model)
         scores = score_model(net, meta, d.score, d.root, batch_size)
         print_json(dict(model=str(model), data=str(d.root), subset=d.subset, notes=d.notes, **scores.metrics), indent=1)

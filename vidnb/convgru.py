@@ -383,7 +383,8 @@ def streaming_step(model:keras.Model) -> keras.Model:
     if backbone is None: raise ValueError("streaming_step needs a ConvGRU on frames, not a GRU head")
     frame = keras.Input(backbone.input_shape[1:], batch_size=1, name="frame")
     state = keras.Input((gru.units,), batch_size=1, name="state")
-    output, _ = gru.cell(standardize(backbone(frame, training=False)), [state])          # one GRU step: its output is the new state
+    features = keras.layers.Reshape((1, gru.cell.kernel.shape[0]))(backbone(frame, training=False))   # [1, 1, D], as the head sees it
+    output, _ = gru.cell(keras.layers.Flatten()(standardize(features)), [state])          # one GRU step: its output is the new state
     probs = classifier(norm(keras.layers.Reshape((1, gru.units))(output), training=False))   # built for [B, T, U]
     probs = keras.layers.Reshape((classifier.units,), name="probs")(probs)
     return keras.Model({"frame": frame, "state": state}, {"probs": probs, "state": keras.layers.Identity(name="new_state")(output)},

@@ -486,7 +486,7 @@ def reproduce(out,                             # output folder: results.md, resu
               f"(groups never trained on).{' ' + ' '.join(data.notes) if data.notes else ''}\n\n"
               f"Settings: the {preset} preset, {PRESETS[preset]} (vidnb.experiments.settings_for)"
               f"{', overridden by ' + json.dumps(overrides) if overrides else ''}. Thesis columns: UCF-101 split-1 test set, 101 classes "
-              f"(Table 6.2); ours: per-video accuracy (CNN: mean of its frames; recurrent rows: the last frame), and per frame. "
+              f"(Table 6.2); ours: per-video accuracy (CNN: mean of its frames; recurrent rows: the last frame, or the mean where a row's video_rule says so), and per frame. "
               f"Our numbers are on different data and settings and are not comparable one to one with the thesis'. "
               f"Total time {time.time() - started:.0f} s.")
     result = dict(data=dict(root=data.root, classes=data.classes, subset=data.subset, videos=n, notes=data.notes), preset=preset,
