@@ -15,7 +15,7 @@ import argparse, json, os, time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from pathlib import Path
 import numpy as np, keras
-from vidnb import convgru, spatial
+from vidnb import spatial
 from vidnb.convgru import CONVGRU, RECIPE, predict_cached, standardize_features
 from vidnb.features import FeatureCache, cached_sequences
 from vidnb.experiments import experiment_data, settings_for
