@@ -193,7 +193,7 @@ def _crossval(rows:list[str], out, o:SimpleNamespace, run:RunSetup):
 @call_parse
 @delegates(run_options)
 def _vidnb_train(
-    model:Param(f"the Table 6.2 row to train: {', '.join(MODELS)}", str, required=True)=None,
+    model:Param(f"the row to train (Table 6.2, then section 7.2): {', '.join(MODELS)}", str, required=True)=None,
     out:Param("output folder: model.keras, metrics.json, history.json, plots, tensorboard/; an unfinished run there resumes", str, required=True)=None,
     epochs:int=None,        # epochs (of the last phase for two-phase rows; early stopping may end sooner)
     batch_size:int=None,    # batch size per replica (global batch = this x replicas)
@@ -392,7 +392,7 @@ vidnb_extract = _command(_vidnb_extract)
 @delegates(run_options)
 def _vidnb_reproduce(
     out:Param("output folder: results.md, results.json and one sub-folder per row (a rerun resumes an unfinished one)", str, required=True)=None,
-    models:str=None,        # comma-separated rows to run (default: all eight)
+    models:str=None,        # comma-separated rows to run (default: all: Table 6.2's eight, then the heads of section 7.2)
     **kwargs,                # the options of `run_options`
 ):
     "Train and score every model of thesis Table 6.2 and write our numbers beside the thesis' into results.md and results.json (--folds: cross-validate them)"

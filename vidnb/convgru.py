@@ -22,11 +22,12 @@ from .runs import write_atomic as _atomic_write   # the package's one atomic wri
 from .features import CACHE_FORMAT, SAMPLINGS, CacheError, FeatureCache, weights_fingerprint, cached_sequences   # also reachable here
 
 # %% auto #0
-__all__ = ['HEAD_LAYERS', 'VARIANTS', 'RECIPE', 'CONVGRU', 'LastStep', 'new_head_layers', 'head_layers', 'apply_head', 'gru_head',
-           'per_video', 'compile_variant', 'FrameFeatures', 'convgru_model', 'frame_targets', 'predict_cached',
-           'standardize_features', 'FramePrediction', 'StreamError', 'frame_backbone', 'StreamingClassifier',
-           'predict_frames', 'join_videos', 'load_convgru', 'streaming_step', 'export_tflite', 'TFLiteStreamer',
-           'ConvGRUFamily', 'freeze_batchnorm', 'frozen_features']
+__all__ = ['HEAD_LAYERS', 'TEMPORAL_LAYERS', 'VARIANTS', 'RECIPE', 'CONVGRU', 'LastStep', 'new_head_layers', 'head_layers',
+           'apply_head', 'gru_head', 'per_video', 'compile_variant', 'FrameFeatures', 'convgru_model', 'frame_targets',
+           'predict_cached', 'standardize_features', 'FramePrediction', 'StreamError', 'frame_backbone', 'StepCell',
+           'step_cell', 'state_sizes', 'split_state', 'StreamingClassifier', 'predict_frames', 'join_videos',
+           'load_convgru', 'streaming_step', 'export_tflite', 'TFLiteStreamer', 'ConvGRUFamily', 'freeze_batchnorm',
+           'frozen_features']
 
 # %% ../nbs/05_convgru.ipynb #d38b7982
 from .datasets import ClipAugment, sequence_dataset
@@ -51,23 +52,31 @@ class LastStep(keras.layers.Layer):
     def compute_output_shape(self, shape): return (shape[0], shape[2])
 
 # %% ../nbs/05_convgru.ipynb #3ec70331
-def new_head_layers(n_classes:int,     # classes of the softmax
-                    units:int=512,     # GRU width (thesis 6.1)
-                    dropout:float=0.0, # dropout on the GRU's inputs in training (the recipe's; the thesis has none)
+TEMPORAL_LAYERS = {   # name -> make(units, dropout): the head's layer that follows time; the next chapter adds its own
+    "gru": lambda units, dropout: keras.layers.GRU(units, return_sequences=True, dropout=dropout, name="gru"),
+}
+
+def new_head_layers(n_classes:int,      # classes of the softmax
+                    units:int=512,      # width of the temporal layer (the thesis' GRU: 512, section 6.1)
+                    dropout:float=0.0,  # dropout on its inputs in training (the recipe's; the thesis has none)
+                    temporal:str="gru", # the layer that follows time: a name in `TEMPORAL_LAYERS`
                    ) -> tuple:
-    "Fresh (standardisation, GRU returning sequences, BatchNormalization, Dense softmax) layers of the ConvGRU head (thesis Fig. 6.1)"
+    "Fresh (standardisation, temporal layer returning sequences, BatchNormalization, Dense softmax) layers of the head (thesis Fig. 6.1)"
+    if temporal not in TEMPORAL_LAYERS: raise ValueError(f"temporal must be one of {', '.join(TEMPORAL_LAYERS)}, got {temporal!r}"
+                                                    " (`import vidnb.beyond` adds lstm, attention, tcn and pooling)")
     return (keras.layers.Normalization(name="feature_norm"),   # mean 0, variance 1: the identity until `standardize_features`
-            keras.layers.GRU(units, return_sequences=True, dropout=dropout, name="gru"),
+            TEMPORAL_LAYERS[temporal](units, dropout),
             keras.layers.BatchNormalization(name="step_norm"),
             keras.layers.Dense(n_classes, activation="softmax", name="classifier"))
 
 # %% ../nbs/05_convgru.ipynb #6627aad2
 def head_layers(model:keras.Model) -> tuple:
-    "The (standardisation, GRU, BatchNormalization, Dense) layers of a ConvGRU or GRU head, for building models that share them"
+    "The (standardisation, temporal layer, BatchNormalization, Dense) layers of a model's head, for building models that share them"
     names = {layer.name for layer in model.layers}
-    if not set(HEAD_LAYERS[1:]) <= names: raise ValueError(f"model {model.name!r} has no ConvGRU head (layers named {', '.join(HEAD_LAYERS)})")
+    temporal = "gru" if "gru" in names else "temporal"   # the GRU keeps its name; the next chapter's layers are "temporal"
+    if not {temporal, *HEAD_LAYERS[2:]} <= names: raise ValueError(f"model {model.name!r} has no ConvGRU head (layers named {', '.join(HEAD_LAYERS)})")
     standardize = model.get_layer("feature_norm") if "feature_norm" in names else keras.layers.Identity()   # saved before it existed
-    return (standardize, *(model.get_layer(n) for n in HEAD_LAYERS[1:]))
+    return (standardize, *(model.get_layer(n) for n in (temporal, *HEAD_LAYERS[2:])))
 
 # %% ../nbs/05_convgru.ipynb #877d78fe
 def apply_head(layers:tuple, # the four layers from `new_head_layers` or `head_layers`
@@ -88,11 +97,12 @@ def gru_head(n_classes:int,        # classes of the softmax
              masked:bool=False,    # True: inputs {'features': `[B, T, D]`, 'mask': bool `[B, T]`} for padded batches
              layers:tuple|None=None, # share these head layers, e.g. `head_layers(trained_model)`
              dropout:float=0.0,    # new layers: dropout on the GRU's inputs in training
+             temporal:str="gru",   # new layers: the layer that follows time (`TEMPORAL_LAYERS`)
             ) -> keras.Model:
     "The ConvGRU head alone: per-frame features `[B, T, D]` (any T) -> class probabilities"
     features = keras.Input((None, feature_dim), name="features")
     mask = keras.Input((None,), dtype="bool", name="mask") if masked else None
-    layers = layers or new_head_layers(n_classes, units, dropout)
+    layers = layers or new_head_layers(n_classes, units, dropout, temporal)
     inputs = {"features": features, "mask": mask} if masked else features
     return keras.Model(inputs, apply_head(layers, features, mask, per_frame), name="gru_head")
 
@@ -144,6 +154,7 @@ def convgru_model(n_classes:int,              # classes of the softmax
             alpha:float=1.0,            # backbone width multiplier (MobileNets)
             input_size=None,            # frame size (default: the backbone's own, 299 for InceptionV3)
             units:int=512,              # GRU width (thesis 6.1)
+            temporal:str="gru",         # the layer that follows time (`TEMPORAL_LAYERS`)
             dropout:float=0.0,          # dropout on the GRU's inputs in training (the recipe's)
             head:keras.Model|None=None, # a trained head whose layers to reuse (e.g. trained from the feature cache)
             mixed_precision=False,      # run the backbone in mixed precision (chapter 4)
@@ -160,7 +171,7 @@ def convgru_model(n_classes:int,              # classes of the softmax
         frames_model = spatial.backbone(backbone, weights=weights, alpha=alpha, input_size=input_size,
                                         trainable=v["backbone_trainable"], mixed_precision=mixed_precision)
     frames_model.trainable = v["backbone_trainable"]
-    layers = head_layers(head) if head is not None else new_head_layers(n_classes, units, dropout)
+    layers = head_layers(head) if head is not None else new_head_layers(n_classes, units, dropout, temporal)
     if layers[-1].units != n_classes: raise ValueError(f"the head classifies {layers[-1].units} classes, not {n_classes}")
     frames = keras.Input((None, *frames_model.input_shape[1:]), name="frames")
     mask = keras.Input((None,), dtype="bool", name="mask") if masked else None
@@ -236,22 +247,59 @@ def frame_backbone(model:keras.Model) -> keras.Model|None:
     wrapped = [l for l in model.layers if isinstance(l, keras.layers.Wrapper)]   # FrameFeatures or TimeDistributed, even
     return wrapped[0].layer if wrapped else None                                 # when a re-run cell re-registered the class
 
+# %% ../nbs/05_convgru.ipynb #711373f8
+class StepCell(keras.layers.Layer):
+    "A temporal layer's one-frame step as a Keras RNN cell: `layer.step(x [B, D], states) -> (output, states)`, `layer.state_size`"
+    def __init__(self, layer, **kwargs):
+        super().__init__(**kwargs)
+        self.layer, self.state_size, self.output_size = layer, layer.state_size, layer.output_size
+    def build(self, input_shape): pass   # the layer's own weights, built and trained already
+    def call(self, inputs, states, training=None):
+        return self.layer.step(inputs, list(states) if isinstance(states, (list, tuple)) else [states])
+
+def step_cell(layer:keras.layers.Layer) -> keras.layers.Layer:
+    "The one-frame step of a head's temporal layer as an RNN cell: a Keras RNN's own cell (GRU, LSTM), else a `StepCell`"
+    return layer.cell if isinstance(layer, keras.layers.RNN) else StepCell(layer)
+
+def state_sizes(cell) -> list[int]:
+    "Widths of a cell's states; the streaming classes carry them joined, as one vector `[1, sum]`"
+    return [int(n) for n in np.atleast_1d(cell.state_size)]
+
+def split_state(state, sizes:Sequence[int]) -> list:
+    "The joined state `[B, sum(sizes)]` cut into the cell's states"
+    return [state] if len(sizes) == 1 else keras.ops.split(state, np.cumsum(sizes)[:-1].tolist(), axis=-1)
+
 # %% ../nbs/05_convgru.ipynb #cb958da1
 class StreamingClassifier:
-    "Classifies a video frame by frame in one pass, keeping the GRU state between frames (thesis 6.1)"
-    def __init__(self, model:keras.Model,     # a per-frame or per-video ConvGRU, or a GRU head (its frames are features)
+    "Classifies a video frame by frame in one pass, keeping the head's state between frames (thesis 6.1)"
+    def __init__(self, model:keras.Model,     # a per-frame or per-video ConvGRU, or its head alone (its frames are features)
                  class_names:Sequence[str]|None=None,
                  chunk:int=1,                 # frames per backbone call; the outputs are the same for any chunk
                  resize:bool=False,           # resize frames of another size (otherwise they are an error)
+                 tflite:bool|TFLiteStreamer=False, # True: each frame through the model's TensorFlow Lite step (`TFLiteStreamer.from_model`), or through this one
                 ):
-        self.backbone, (standardize, gru, norm, classifier) = frame_backbone(model), head_layers(model)
-        self.units, self.n_classes, self.feature_dim = gru.units, classifier.units, int(gru.cell.kernel.shape[0])
+        self.backbone, (standardize, temporal, norm, classifier) = frame_backbone(model), head_layers(model)
+        cell = step_cell(temporal)
+        self.state_sizes, self.n_classes = state_sizes(cell), classifier.units
+        self.units = sum(self.state_sizes)          # width of the state carried from frame to frame
+        self.feature_dim = int(self.backbone.output_shape[-1] if self.backbone is not None else
+                               next(x for x in model.inputs if len(x.shape) == 3).shape[-1])
         self.frame_shape = tuple(self.backbone.input_shape[1:]) if self.backbone is not None else (self.feature_dim,)
         self.class_names, self.chunk, self.resize = list(class_names or []), chunk, resize
         features, state = keras.Input((None, self.feature_dim)), keras.Input((self.units,))
-        sequence, new_state = keras.layers.RNN(gru.cell, return_sequences=True, return_state=True)(standardize(features), initial_state=[state])
+        sequence, *new_states = keras.layers.RNN(cell, return_sequences=True, return_state=True)(
+            standardize(features), initial_state=split_state(state, self.state_sizes))
+        new_state = new_states[0] if len(new_states) == 1 else keras.ops.concatenate(new_states, axis=-1)
         self.head = keras.Model([features, state], [classifier(norm(sequence)), new_state])   # the trained layers, shared
-        self._run = tf.function(self._step, reduce_retracing=True, autograph=False)
+        self._layers = (standardize, cell, norm, classifier)
+        state_spec = tf.TensorSpec((1, self.units), tf.float32)
+        self._run = tf.function(self._step, input_signature=[tf.TensorSpec((None, *self.frame_shape), tf.float32), state_spec],
+                                autograph=False)   # traced once, for any chunk
+        self._run_one = tf.function(self._one, input_signature=[tf.TensorSpec((1, *self.frame_shape), tf.float32), state_spec],
+                                    autograph=False)   # one frame: the cell itself, no loop over time
+        self.device = TFLiteStreamer.from_model(model) if tflite is True else tflite or None
+        if self.device is not None and (self.device.frame_shape, self.device.units) != (self.frame_shape, self.units):
+            raise ValueError(f"the TFLite step takes frames {self.device.frame_shape} and a state of {self.device.units}, the model {self.frame_shape} and {self.units}")
         self.reset()
 
     def _step(self, frames, state):
@@ -259,9 +307,17 @@ class StreamingClassifier:
         probs, state = self.head([features[None], state], training=False)
         return probs[0], state
 
+    def _one(self, frame, state):
+        standardize, cell, norm, classifier = self._layers
+        features = self.backbone(frame, training=False) if self.backbone is not None else frame
+        output, states = cell(standardize(features[:, None])[:, 0], split_state(state, self.state_sizes))
+        states = list(states) if isinstance(states, (list, tuple)) else [states]
+        return classifier(norm(output[:, None], training=False))[:, 0], states[0] if len(states) == 1 else keras.ops.concatenate(states, axis=-1)
+
     def reset(self):
         "Forget the past: the next frame starts a new video"
-        self.state, self.frames_seen = tf.zeros((1, self.units)), 0
+        self.state = np.zeros((1, self.units), np.float32) if self.device is not None else tf.zeros((1, self.units))
+        self.frames_seen = 0
 
 # %% ../nbs/05_convgru.ipynb #2b4c2678
 @patch
@@ -282,10 +338,18 @@ def _check(self:StreamingClassifier, frame, index):
 @patch
 def update(self:StreamingClassifier, frames) -> np.ndarray:
     "Class probabilities `[k, C]` of the next `k` frames `[k, H, W, 3]` (RGB, 0..255), advancing the state"
-    frames = np.stack([self._check(f, self.frames_seen + i) for i, f in enumerate(frames)])
-    probs, self.state = self._run(tf.convert_to_tensor(frames, tf.float32), self.state)
+    frames = [self._check(f, self.frames_seen + i) for i, f in enumerate(frames)]
+    if self.device is not None:   # the TFLite step, frame by frame
+        probs = np.empty((len(frames), self.n_classes), np.float32)
+        for i, frame in enumerate(frames): probs[i:i + 1], self.state = self.device.step(frame[None], self.state)
+    elif len(frames) == 1:
+        probs, self.state = self._run_one(tf.convert_to_tensor(frames[0][None], tf.float32), self.state)
+        probs = probs.numpy()
+    else:
+        probs, self.state = self._run(tf.convert_to_tensor(np.stack(frames), tf.float32), self.state)
+        probs = probs.numpy()
     self.frames_seen += len(frames)
-    return probs.numpy()
+    return probs.reshape(-1, self.n_classes)
 
 # %% ../nbs/05_convgru.ipynb #8b6eb7a5
 @patch
@@ -374,55 +438,84 @@ def join_videos(paths:Sequence, # clips to join, in order
 # %% ../nbs/05_convgru.ipynb #d102a32f
 def load_convgru(path) -> keras.Model:
     "Load a ConvGRU saved with `model.save('....keras')`, in Keras' safe mode (no code from the file is run)"
+    from vidnb import beyond   # noqa: F401  registers the heads of the next chapter, which a model file may hold
     return keras.saving.load_model(path, safe_mode=True)
 
 # %% ../nbs/05_convgru.ipynb #62f460ac
 def streaming_step(model:keras.Model) -> keras.Model:
-    "One step of a ConvGRU: {'frame' `[1, H, W, 3]`, 'state' `[1, U]`} -> {'probs' `[1, C]`, 'state' `[1, U]`}"
-    backbone, (standardize, gru, norm, classifier) = frame_backbone(model), head_layers(model)
+    "One step of a ConvGRU: {'frame' `[1, H, W, 3]`, 'state' `[1, S]`} -> {'probs' `[1, C]`, 'state' `[1, S]`}"
+    backbone, (standardize, temporal, norm, classifier) = frame_backbone(model), head_layers(model)
     if backbone is None: raise ValueError("streaming_step needs a ConvGRU on frames, not a GRU head")
+    cell = step_cell(temporal)
+    sizes = state_sizes(cell)
     frame = keras.Input(backbone.input_shape[1:], batch_size=1, name="frame")
-    state = keras.Input((gru.units,), batch_size=1, name="state")
-    features = keras.layers.Reshape((1, gru.cell.kernel.shape[0]))(backbone(frame, training=False))   # [1, 1, D], as the head sees it
-    output, _ = gru.cell(keras.layers.Flatten()(standardize(features)), [state])          # one GRU step: its output is the new state
-    probs = classifier(norm(keras.layers.Reshape((1, gru.units))(output), training=False))   # built for [B, T, U]
+    state = keras.Input((sum(sizes),), batch_size=1, name="state")
+    features = keras.layers.Reshape((1, backbone.output_shape[-1]))(backbone(frame, training=False))   # [1, 1, D], as the head sees it
+    output, new_states = cell(keras.layers.Flatten()(standardize(features)), split_state(state, sizes))   # one step of the temporal layer
+    new_states = new_states if isinstance(new_states, (list, tuple)) else [new_states]
+    probs = classifier(norm(keras.layers.Reshape((1, -1))(output), training=False))   # built for [B, T, U]
     probs = keras.layers.Reshape((classifier.units,), name="probs")(probs)
-    return keras.Model({"frame": frame, "state": state}, {"probs": probs, "state": keras.layers.Identity(name="new_state")(output)},
+    new_state = new_states[0] if len(new_states) == 1 else keras.ops.concatenate(list(new_states), axis=-1)
+    return keras.Model({"frame": frame, "state": state}, {"probs": probs, "state": keras.layers.Identity(name="new_state")(new_state)},
                        name="convgru_step")
 
 # %% ../nbs/05_convgru.ipynb #49c3ebf9
-def export_tflite(model:keras.Model, path,
-                  quantize:bool=False,  # 8-bit weights (dynamic-range quantisation): about 4x smaller
-                 ) -> Path:
-    "Write the streaming step of a ConvGRU as a TensorFlow Lite model"
+def _tflite_step(model:keras.Model, quantize:bool=False) -> bytes:
+    "The streaming step of a ConvGRU, or of a head alone (its frame: one feature vector), as a TensorFlow Lite flatbuffer"
+    if frame_backbone(model) is None:   # a head: an identity 'backbone' makes `streaming_step` take feature vectors
+        features = keras.Input((next(x for x in model.inputs if len(x.shape) == 3).shape[-1],))
+        model = convgru_model(head_layers(model)[-1].units, keras.Model(features, keras.layers.Identity()(features)), head=model, compile=False)
     converter = tf.lite.TFLiteConverter.from_keras_model(streaming_step(model))
     if quantize: converter.optimizations = [tf.lite.Optimize.DEFAULT]
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
-        flat = converter.convert()
+        return converter.convert()
+
+def export_tflite(model:keras.Model, path,
+                  quantize:bool=False,  # 8-bit weights (dynamic-range quantisation): about 4x smaller
+                 ) -> Path:
+    "Write the streaming step of a ConvGRU as a TensorFlow Lite model"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, flat)
+    _atomic_write(path, _tflite_step(model, quantize))
     return path
 
 # %% ../nbs/05_convgru.ipynb #76190ef8
 class TFLiteStreamer:
     "Runs an exported ConvGRU step with the TensorFlow Lite interpreter, one frame at a time"
-    def __init__(self, path):
+    def __init__(self, path=None,                 # a file from `export_tflite`
+                 content:bytes|None=None,         # or the model's bytes, instead of a file
+                 num_threads:int|None=None,       # CPU threads of the interpreter (None: its default)
+                ):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")      # tf.lite.Interpreter announces its move to the LiteRT package
-            self.interpreter = tf.lite.Interpreter(model_path=str(path))
-        self.runner = self.interpreter.get_signature_runner()
-        inputs = self.runner.get_input_details()
+            self.interpreter = tf.lite.Interpreter(model_path=None if path is None else str(path), model_content=content,
+                                                   num_threads=num_threads)
+        self.interpreter.allocate_tensors()
+        runner = self.interpreter.get_signature_runner()
+        inputs, outputs = runner.get_input_details(), runner.get_output_details()
         self.frame_shape, self.units = tuple(int(n) for n in inputs["frame"]["shape"][1:]), int(inputs["state"]["shape"][1])
+        self._tensors = [d["index"] for d in (inputs["frame"], inputs["state"], outputs["probs"], outputs["state"])]   # fixed: no lookup per frame
         self.reset()
     def reset(self): self.state = np.zeros((1, self.units), np.float32)
+    def step(self, frame, state) -> tuple[np.ndarray, np.ndarray]:
+        "(probabilities `[1, C]`, new state `[1, S]`) of one frame `[1, H, W, 3]` and a state, unchecked: the bare compiled step"
+        frame_in, state_in, probs, new_state = self._tensors
+        self.interpreter.set_tensor(frame_in, np.asarray(frame, np.float32)); self.interpreter.set_tensor(state_in, state)
+        self.interpreter.invoke()
+        return self.interpreter.get_tensor(probs), self.interpreter.get_tensor(new_state)
     def update(self, frame) -> np.ndarray:
         "Class probabilities `[C]` of the next frame `[H, W, 3]` (RGB, 0..255)"
         frame = np.asarray(frame, np.float32)
         if frame.shape != self.frame_shape: raise ValueError(f"frame of shape {frame.shape}; the model takes {self.frame_shape}")
-        out = self.runner(frame=frame[None], state=self.state)
-        self.state = out["state"]
-        return out["probs"][0]
+        probs, self.state = self.step(frame[None], self.state)
+        return probs[0]
+    @classmethod
+    def from_model(cls, model:keras.Model,  # a ConvGRU on frames, or its head alone (its frames are feature vectors)
+                   quantize:bool=False,     # 8-bit weights, as `export_tflite`
+                   num_threads:int|None=None,
+                  ) -> TFLiteStreamer:
+        "The streaming step of a model in memory, converted to TensorFlow Lite and ready to run (no file)"
+        return cls(content=_tflite_step(model, quantize), num_threads=num_threads)
 
 # %% ../nbs/05_convgru.ipynb #cf45262c
 RECIPE = dict(   # own videos on a CPU: frozen MobileNet-0.25 features, cached with their mirror images; a small GRU on whole-video segments
@@ -434,7 +527,7 @@ class ConvGRUFamily(spatial.ModelFamily):
     "The ConvGRU rows (thesis chapter 6): a backbone on every frame, a GRU over time, a video its last frame's label"
     kind, video_rule = "convgru", "last"
     defaults = dict(backbone="inceptionv3", alpha=1.0, weights="imagenet", input_size=None, units=512, length=100, augment=True, patience=5, seed=0,
-                    sampling="window", dropout=0.0, standardize=False, mirror=False, join=0.0, video_rule="last")
+                    sampling="window", dropout=0.0, standardize=False, mirror=False, join=0.0, video_rule="last", temporal="gru")
     quick = dict(backbone="mobilenet", alpha=0.25, input_size=64, units=64, length=16, batch_size=16, augment=False, patience=3)
     input_keys = ("backbone", "alpha", "input_size", "length", "video_rule")
     sequence_rule = "training: windows of `length` frames, a label per frame; scoring: the whole video streamed, its label its last frame's (`video_rule` last) or its frames' mean"
@@ -448,6 +541,7 @@ def finish_settings(self:ConvGRUFamily, settings:dict, given:dict, row:str) -> d
     s = spatial.ModelFamily.finish_settings(self, settings, given, row)
     if s["sampling"] not in SAMPLINGS: raise ValueError(f"sampling must be one of {', '.join(SAMPLINGS)}, got {s['sampling']!r}")
     if s["video_rule"] not in VIDEO_RULES: raise ValueError(f"video_rule must be one of {', '.join(VIDEO_RULES)}, got {s['video_rule']!r}")
+    if s["temporal"] not in TEMPORAL_LAYERS: raise ValueError(f"temporal must be one of {', '.join(TEMPORAL_LAYERS)}, got {s['temporal']!r}")
     if not 0 <= s["dropout"] < 1: raise ValueError(f"dropout must be at least 0 and below 1, got {s['dropout']!r}")
     if s["augment"] and (s["mirror"] or s["standardize"] or s["join"] or s["sampling"] != "window"):
         raise ValueError("augment=true computes the features of new frames every epoch; mirror, standardize, join and sampling "
@@ -467,7 +561,8 @@ def build(self:ConvGRUFamily, settings:dict, phase:str, n_classes:int, start_fro
     "The compiled ConvGRU of `phase` (a Table 6.1 variant), a label per frame, from the weights file `start_from` if given"
     s = settings
     net = convgru_model(n_classes, s["backbone"], s["weights"], phase, per_frame=True, alpha=s["alpha"],
-                        input_size=s["input_size"], units=s["units"], dropout=s["dropout"], compile=False)
+                        input_size=s["input_size"], units=s["units"], dropout=s["dropout"],
+                        temporal=s.get("temporal", "gru"), compile=False)
     if start_from: net.load_weights(start_from)
     if phase == "finetuned": freeze_batchnorm(net)
     return spatial.compile_classifier(net, s["optimizer"], s["learning_rate"])
