@@ -176,7 +176,7 @@ def table(results, heads):
 
 
 def figure(results, heads, path):
-    "Each head's probability of the true class of every frame, on the first joined video of fold 1"
+    "Each head's probabilities of the three classes at every frame of the first joined video of fold 1"
     import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
     shown = [h for h in heads if results.get(h, {}).get("timeline")]
     if not shown: return
@@ -186,7 +186,7 @@ def figure(results, heads, path):
         p = np.array(results[h]["timeline"]["probs"])
         for c in sorted(set(truth.tolist())): ax.plot(p[:, c], label=classes[c])
         for edge in np.flatnonzero(np.diff(truth)) + 1: ax.axvline(edge, color="k", ls="--", lw=0.8)
-        ax.set_ylim(0, 1); ax.set_ylabel(h, rotation=0, ha="right")
+        ax.set_ylim(-0.05, 1.05); ax.set_yticks([0, 0.5, 1]); ax.set_ylabel(h, rotation=0, ha="right")
     np.atleast_1d(axes)[0].legend(loc="upper center", ncol=3, fontsize=8, bbox_to_anchor=(0.5, 1.6))
     np.atleast_1d(axes)[-1].set_xlabel("frame (dashed: the clip changes)")
     fig.savefig(path, dpi=80, bbox_inches="tight", pil_kwargs=dict(quality=85)); plt.close(fig)
