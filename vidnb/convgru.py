@@ -276,7 +276,7 @@ class StreamingClassifier:
                  class_names:Sequence[str]|None=None,
                  chunk:int=1,                 # frames per backbone call; the outputs are the same for any chunk
                  resize:bool=False,           # resize frames of another size (otherwise they are an error)
-                 tflite:bool|TFLiteStreamer=False, # True: each frame through the model's TensorFlow Lite step (`TFLiteStreamer.from_model`), or through this one
+                 tflite=False,                # True (or a `TFLiteStreamer`): each frame through the model's TensorFlow Lite step (`TFLiteStreamer.from_model`), or through this one
                 ):
         self.backbone, (standardize, temporal, norm, classifier) = frame_backbone(model), head_layers(model)
         cell = step_cell(temporal)
