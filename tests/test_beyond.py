@@ -1,4 +1,4 @@
-"Tests of vidnb.beyond (thesis 7.2, tried): every head streams as its full model, at any length, causally and masked; TFLite; the order test"
+"Tests of vidnb.beyond (thesis 7.2, tried): every head streams as its full model, at any length, causally and masked; TFLite (the LSTM here; the other heads in their chapter and test_convgru); the order test"
 import os
 
 import numpy as np

@@ -144,7 +144,7 @@ def step(self:CausalTCN, inputs, states:list):
         new.append(ops.reshape(frames[:, 1:], (-1, (self.kernel_size - 1) * d * self.units)))
     return h, new
 
-# %% ../nbs/05a_beyond.ipynb #7b35ab7d
+# %% ../nbs/05a_beyond.ipynb #0f47089c
 @keras.saving.register_keras_serializable(package="vidnb")
 class RunningMean(keras.layers.Layer):
     "The mean of the frame features so far: the order-blind head (TSN's consensus, at every frame)"
@@ -157,6 +157,7 @@ class RunningMean(keras.layers.Layer):
     def compute_output_shape(self, shape): return shape
     def compute_mask(self, inputs, mask=None): return mask
     def call(self, inputs, mask=None, training=None):
+        "The mean of frames 0..t at every frame t `[B, T, D]`; causal, so end padding never reaches a real frame"
         frames = keras.ops.cumsum(keras.ops.ones_like(inputs[..., :1]), axis=1)
         return self.drop(keras.ops.cumsum(inputs, axis=1) / frames, training=training)
     def step(self, inputs, states:list):

@@ -92,11 +92,11 @@ def apply_head(layers:tuple, # the four layers from `new_head_layers` or `head_l
 # %% ../nbs/05_convgru.ipynb #ae576888
 def gru_head(n_classes:int,        # classes of the softmax
              feature_dim:int,      # width D of the per-frame features (2,048 for InceptionV3)
-             units:int=512,        # GRU width
+             units:int=512,        # width of the temporal layer (the GRU's units)
              per_frame:bool=True,  # True: `[B, T, C]`, a label per frame; False: `[B, C]`, a label per video
              masked:bool=False,    # True: inputs {'features': `[B, T, D]`, 'mask': bool `[B, T]`} for padded batches
              layers:tuple|None=None, # share these head layers, e.g. `head_layers(trained_model)`
-             dropout:float=0.0,    # new layers: dropout on the GRU's inputs in training
+             dropout:float=0.0,    # new layers: dropout on the temporal layer's inputs in training
              temporal:str="gru",   # new layers: the layer that follows time (`TEMPORAL_LAYERS`)
             ) -> keras.Model:
     "The ConvGRU head alone: per-frame features `[B, T, D]` (any T) -> class probabilities"
@@ -153,9 +153,9 @@ def convgru_model(n_classes:int,              # classes of the softmax
             masked:bool=False,          # True: inputs {'frames', 'mask'}, as `padded_dataset` yields them
             alpha:float=1.0,            # backbone width multiplier (MobileNets)
             input_size=None,            # frame size (default: the backbone's own, 299 for InceptionV3)
-            units:int=512,              # GRU width (thesis 6.1)
+            units:int=512,              # width of the temporal layer: the GRU's 512 (thesis 6.1)
             temporal:str="gru",         # the layer that follows time (`TEMPORAL_LAYERS`)
-            dropout:float=0.0,          # dropout on the GRU's inputs in training (the recipe's)
+            dropout:float=0.0,          # dropout on the temporal layer's inputs in training (the recipe's)
             head:keras.Model|None=None, # a trained head whose layers to reuse (e.g. trained from the feature cache)
             mixed_precision=False,      # run the backbone in mixed precision (chapter 4)
             compile:bool=True,          # compile with the variant's optimiser
@@ -512,7 +512,7 @@ class TFLiteStreamer:
     @classmethod
     def from_model(cls, model:keras.Model,  # a ConvGRU on frames, or its head alone (its frames are feature vectors)
                    quantize:bool=False,     # 8-bit weights, as `export_tflite`
-                   num_threads:int|None=None,
+                   num_threads:int|None=None, # CPU threads of the interpreter (None: its default)
                   ) -> TFLiteStreamer:
         "The streaming step of a model in memory, converted to TensorFlow Lite and ready to run (no file)"
         return cls(content=_tflite_step(model, quantize), num_threads=num_threads)
