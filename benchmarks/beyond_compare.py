@@ -44,7 +44,7 @@ def train_head(name, data, s, cache_dir):
     head, make_train, _ = CONVGRU.trainer(net, s, "fixed", data.root, cache_dir, data.train)
     head.fit(make_train(data.train, s["batch_size"]), epochs=s["epochs"], verbose=0)
     cache = FeatureCache(cache_dir, s["backbone"], s["weights"], s["alpha"], s["input_size"], model=frame_backbone(net))
-    return head, net, cache
+    return head, cache
 
 
 def order_test(name, seed, args):
@@ -53,7 +53,7 @@ def order_test(name, seed, args):
     data = experiment_data(root, val_frac=0.0)
     s = settings_for("convgru-fixed", "recipe", temporal=name, input_size=64, sampling="window", length=32, mirror=False,
                      epochs=args.order_epochs, seed=seed)
-    head, _, cache = train_head(name, data, s, args.cache)
+    head, cache = train_head(name, data, s, args.cache)
     partners = partner_class(data.classes)
     motion = [v for v in data.score if partners[v.label] != v.label]
     cache.extract(motion, data.root)
@@ -65,7 +65,7 @@ def order_test(name, seed, args):
     return float(np.mean(hits)), len(motion)
 
 
-def deployment(name, head, net, cache, clip):
+def deployment(head, cache, clip):
     "Largest probability difference of the safe-mode `.keras` round trip and of the TFLite step, against Keras, on `clip`'s frames"
     full = convgru_model(head.output_shape[-1], cache.model, variant="fixed", head=head, compile=False)
     frames = read_video(clip, size=full.input_shape[2:4])[:40]
@@ -124,12 +124,12 @@ def main():
                 for fold in range(args.folds):
                     data = experiment_data(args.data, folds=args.folds, fold=fold, val_frac=0.0)
                     s = settings_for("convgru-fixed", "recipe", temporal=name, seed=seed)
-                    head, net, cache = train_head(name, data, s, args.cache)
+                    head, cache = train_head(name, data, s, args.cache)
                     probs += predict_cached(head, cache, data.score, data.root); labels += [v.label for v in data.score]
                     if seed != args.seeds[0]: continue
                     if fold == 0:
                         r["parameters_head"] = int(sum(np.prod(w.shape) for layer in head_layers(head) for w in layer.weights))
-                        r["keras_safe_mode_diff"], r["tflite_step_diff"] = deployment(name, head, net, cache, data.root/data.score[0].path)
+                        r["keras_safe_mode_diff"], r["tflite_step_diff"] = deployment(head, cache, data.root/data.score[0].path)
                     for clips in triples(data.score, rng):   # the same triples for every head: same seed, same order
                         parts = [np.asarray(cache.load(str(data.root/v.path), verify=False), np.float32) for v in clips]
                         truth = np.concatenate([np.full(len(p), v.label) for p, v in zip(parts, clips)])
