@@ -10,6 +10,8 @@ same frames, compared within each of two runtimes:
   model's TFLite step, and that step bare (`TFLiteStreamer.step`), against the TFLite conversion of the window model.
 
 Both also time the head alone (one feature vector per call), and the last lines give the ratios across runtimes.
+The backbone alone, one compiled TensorFlow function on one frame and on each window, shows the saving TensorFlow
+itself allows before any head (while the backbone dominates the cost, the heads' ratios cannot go far past it).
 Rounds alternate between the heads and methods so that a noisy, shared machine affects them alike; medians are
 reported. The backbone has the ImageNet MobileNet-0.25 weights bundled with vidnb (random backbone weights give
 features near zero, whose subnormal arithmetic would time something else); `--threads 1` (the default) gives both
@@ -86,6 +88,9 @@ def main():
         heads[name] = dict(model=model, tf=StreamingClassifier(model), tf_head=StreamingClassifier(head), window=window,
                            lite=StreamingClassifier(model, tflite=lite), lite_head=StreamingClassifier(head, tflite=lite_head),
                            lite_window=tflite_window(model, args.size, args.threads, args.windows, args.quantize), features=features)
+    backbone = frame_backbone(next(iter(heads.values()))["model"])    # the same for every head
+    backbone_alone = tf.function(lambda x: backbone(x, training=False), autograph=False,
+                                 input_signature=[tf.TensorSpec((None, args.size, args.size, 3), tf.float32)])
     setup = time.perf_counter() - start
 
     def streaming(streamer, inputs):
@@ -124,8 +129,15 @@ def main():
         yield "tflite", "head only", lambda: streaming(h["lite_head"], h["features"])
         for n in args.windows: yield "tflite", f"window {n}", lambda n=n: lite_window(h["lite_window"][n], n)
 
-    times = {name: {} for name in heads}
+    def backbone_methods():                                                 # one frame per call, and the window of every new frame
+        yield "one frame", lambda: tf_window(lambda x: backbone_alone(x[0]), 1)
+        for n in args.windows: yield f"window {n}", lambda n=n: tf_window(lambda x: backbone_alone(x[0]), n)
+
+    times = {name: {} for name in [*heads, "backbone"]}
     for round_ in range(args.rounds + 1):                                   # round 0: warm-up (tracing, caches), not kept
+        for method, run in backbone_methods():
+            took = run()
+            if round_: times["backbone"].setdefault(f"tf {method}", []).append(took)
         for name, h in heads.items():
             for runtime, method, run in methods(h):
                 took = run()
@@ -147,6 +159,10 @@ def main():
             for n in w: ratios[name][f"{runtime} window {n} / {runtime} stream"] = m[f"{runtime} window {n}"] / m[f"{runtime} stream"]
             print(f"{name:<11}{h['model'].count_params():>11,}{h['tf'].units:>8}" + "".join(f"{m[f'{runtime} {c}']:>11.2f}" for c in names)
                   + "".join(f"{ratios[name][f'{runtime} window {n} / {runtime} stream']:>10.1f}x" for n in w))
+    b = ms["backbone"]
+    print("\nTensorFlow, the backbone alone (one compiled function): one frame per call " + f"{b['tf one frame']:.2f} ms; "
+          + ", ".join(f"window {n}: {b[f'tf window {n}']:.2f} ms ({b[f'tf window {n}'] / b['tf one frame']:.1f}x)" for n in w)
+          + ": the backbone's own saving, before any head")
     print("\nacross runtimes: window (TensorFlow) / stream (TFLite); stream (TensorFlow) / stream (TFLite)")
     for name in heads:
         m = ms[name]

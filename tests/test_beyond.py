@@ -112,6 +112,16 @@ def test_receptive_fields():
         assert differs[3:3 + reach].all() and not differs[:3].any() and not differs[3 + reach:].any(), (layer.name, differs)
 
 
+def test_tcn_is_depthwise_separable():
+    "A wide TCN block is one filter over time per channel and a channel mix: about a GRU's weights, not a full convolution's 3 u^2"
+    units, width = 512, 256
+    tcn, gru = CausalTCN(units), keras.layers.GRU(units)
+    tcn.build((None, None, width)); gru.build((None, None, width))
+    per_block = (3 * units + units) + (units * units + units)       # depthwise kernel and bias, then the mix
+    assert tcn.count_params() == width * units + units + 4 * per_block == 1_190_400
+    assert tcn.count_params() < 1.01 * gru.count_params()           # a full Conv1D block has 3 x 512 x 512 weights: 3x as many
+
+
 @pytest.mark.parametrize("name", ["lstm"])   # the GRU's: tests/test_convgru.py; attention, tcn, pooling: the chapter's own cell
 def test_tflite_and_keras_file(name, tmp_path):
     "A ConvGRU with each head: its TFLite step equals Keras streaming, and a `.keras` file reloads (safe mode) with equal outputs"

@@ -99,10 +99,10 @@ def step(self:CausalAttention, inputs, states:list):
         new += [ops.reshape(keys, (-1, W * self.units)), ops.reshape(values, (-1, W * self.units))]
     return h, new + [seen]
 
-# %% ../nbs/05a_beyond.ipynb #2c4dc5e0
+# %% ../nbs/05a_beyond.ipynb #a66a85e8
 @keras.saving.register_keras_serializable(package="vidnb")
 class CausalTCN(keras.layers.Layer):
-    "Residual blocks of causal dilated convolutions over time: frame t sees frames t - (kernel_size - 1) x sum(dilations) .. t"
+    "Residual blocks of causal dilated depthwise-separable convolutions over time: frame t sees frames t - (kernel_size - 1) x sum(dilations) .. t"
     def __init__(self, units:int=128,          # channels of every block
                  kernel_size:int=3,            # frames per convolution
                  dilations=(1, 2, 4, 8),       # one residual block per dilation
@@ -113,12 +113,12 @@ class CausalTCN(keras.layers.Layer):
         self.supports_masking, self.output_size = True, units
         self.state_size = [(kernel_size - 1) * d * units for d in self.dilations]   # each block's last inputs
         self.drop, self.project = keras.layers.Dropout(dropout), keras.layers.Dense(units, name="project")
-        self.convs = [keras.layers.Conv1D(units, kernel_size, dilation_rate=d, padding="causal", activation="relu", name=f"conv_{i}")
-                      for i, d in enumerate(self.dilations)]
+        self.convs = [keras.layers.DepthwiseConv1D(kernel_size, dilation_rate=d, name=f"time_{i}") for i, d in enumerate(self.dilations)]
+        self.mixes = [keras.layers.Dense(units, activation="relu", name=f"mix_{i}") for i in range(len(self.dilations))]
 
     def build(self, input_shape):
         self.project.build(input_shape)
-        for conv in self.convs: conv.build((None, None, self.units))
+        for conv, mix in zip(self.convs, self.mixes): conv.build((None, None, self.units)); mix.build((None, self.units))
 
     def get_config(self): return {**super().get_config(), **dict(units=self.units, kernel_size=self.kernel_size, dilations=list(self.dilations), dropout=self.dropout)}
     def compute_output_shape(self, shape): return (*shape[:-1], self.units)
@@ -129,18 +129,19 @@ class CausalTCN(keras.layers.Layer):
     def call(self, inputs, mask=None, training=None):
         "Every frame's output `[B, T, units]`; causal, so end padding (the mask) never reaches a real frame"
         h = self.project(self.drop(inputs, training=training))
-        for conv in self.convs: h = h + conv(h)
+        for conv, mix, d in zip(self.convs, self.mixes, self.dilations):
+            h = h + mix(conv(keras.ops.pad(h, [[0, 0], [(self.kernel_size - 1) * d, 0], [0, 0]])))   # padded at the start only
         return h
 
-# %% ../nbs/05a_beyond.ipynb #a8a9fac4
+# %% ../nbs/05a_beyond.ipynb #72af4a09
 @patch
 def step(self:CausalTCN, inputs, states:list):
     "One new frame `[B, D]` and each block's buffer of past inputs -> (its output `[B, units]`, the buffers moved on one frame)"
     ops, h, new = keras.ops, self.project(inputs), []
-    for conv, d, past in zip(self.convs, self.dilations, states):
+    for conv, mix, d, past in zip(self.convs, self.mixes, self.dilations, states):
         frames = ops.concatenate([ops.reshape(past, (-1, (self.kernel_size - 1) * d, self.units)), h[:, None]], axis=1)
-        taps = ops.reshape(frames[:, ::d], (-1, self.kernel_size * self.units))        # the frames the kernel reads, oldest first
-        h = h + ops.relu(ops.matmul(taps, ops.reshape(conv.kernel, (-1, self.units))) + conv.bias)
+        filtered = ops.sum(frames[:, ::d] * ops.reshape(conv.kernel, (self.kernel_size, self.units)), axis=1) + conv.bias   # the frames the kernel reads, oldest first
+        h = h + mix(filtered)
         new.append(ops.reshape(frames[:, 1:], (-1, (self.kernel_size - 1) * d * self.units)))
     return h, new
 
