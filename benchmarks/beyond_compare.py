@@ -9,7 +9,7 @@ cached MobileNet-0.25 features, scored by the same code. Measured in one run, fo
    image turns left into right), each test video scored forward and played backwards (labelled with its partner class);
    a video's label is its last frame's, so pooling (the mean of all its frames) is exactly order-blind: at most 50%.
 2. **real video**: top-1 per video and per frame on `../shared/ucf101_mini` by group cross-validation (6 folds x seeds,
-   the recipe's settings, a video the mean of its frames), mean +- sample std over seeds of the K-fold mean; held-out
+   the recipe's settings, or those `--overrides` changes, a video the mean of its frames), mean +- sample std over seeds of the K-fold mean; held-out
    clips of three classes joined (as `benchmarks/joined_real.py`, seed 0's models): per-frame accuracy and the median
    number of frames after a change before the label switches;
 3. **cost and deployment**: parameters of the head; peak memory (RSS) streaming a 30-minute video (45,000 frames at
@@ -18,12 +18,14 @@ cached MobileNet-0.25 features, scored by the same code. Measured in one run, fo
 Milliseconds per streamed frame: `benchmarks/convgru_streaming.py`.
 
     python benchmarks/beyond_compare.py --data ../shared/ucf101_mini --seeds 0 1 2 --out beyond.json --figure nbs/images/beyond_joined.jpg
+    python benchmarks/beyond_compare.py --parts cv --heads gru attention tcn --overrides sampling=window,length=64 --out beyond_window.json
 """
 import argparse, json, os, subprocess, sys, tempfile, time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from pathlib import Path
 import numpy as np, keras
 from vidnb.beyond import HEADS
+from vidnb.cli import parse_overrides
 from vidnb.convgru import (CONVGRU, StreamingClassifier, TFLiteStreamer, convgru_model, export_tflite, load_convgru, predict_cached,
                            frame_backbone, head_layers)
 from vidnb.datasets import make_synthetic, read_video
@@ -106,8 +108,10 @@ def main():
     parser.add_argument("--figure", default=None, help="image of every head's per-frame probabilities on the first joined video")
     parser.add_argument("--out", default="beyond_compare.json")
     parser.add_argument("--parts", nargs="+", default=["order", "cv", "memory"], help="what to measure")
+    parser.add_argument("--overrides", default=None, help="recipe settings changed in the real-video part, as vidnb_train's (e.g. sampling=window,length=64)")
     parser.add_argument("--memory_child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    changed = parse_overrides(args.overrides)
     if args.memory_child: return memory_child(args.memory_child, int(args.minutes * 60 * 25))
     results = json.loads(Path(args.out).read_text()) if Path(args.out).exists() else {}
     save = lambda: Path(args.out).write_text(json.dumps(results, indent=1))
@@ -123,7 +127,7 @@ def main():
                 probs, labels, rng = [], [], np.random.default_rng(0)
                 for fold in range(args.folds):
                     data = experiment_data(args.data, folds=args.folds, fold=fold, val_frac=0.0)
-                    s = settings_for("convgru-fixed", "recipe", temporal=name, seed=seed)
+                    s = settings_for("convgru-fixed", "recipe", temporal=name, seed=seed, **changed)
                     head, cache = train_head(name, data, s, args.cache)
                     probs += predict_cached(head, cache, data.score, data.root); labels += [v.label for v in data.score]
                     if seed != args.seeds[0]: continue
